@@ -1,0 +1,13 @@
+"""URLs: the API, its schema and docs, and the browser app for every other path."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from blueprints.views import frontend
+
+urlpatterns = [
+    path("api/v1/", include("blueprints.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^(?!api/|ws/|static/).*$", frontend, name="frontend"),
+]

@@ -1,0 +1,62 @@
+"""Shared by the benchmarks: the warehouse blueprint, seeded traces, timing, the machine."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import random
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WAREHOUSE = ROOT / "blueprints" / "builtin" / "smart-warehouse-safety"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {system}"
+
+
+def warehouse_trace(path: Path, keys: int, events: int, seed: int = 42) -> Path:
+    """Forklift telemetry for the warehouse blueprint: keys in round robin, 10 Hz per key."""
+    rng = random.Random(seed)
+    sites = max(1, keys // 50)
+    with path.open("w") as f:
+        for i in range(events):
+            k = i % keys
+            ts = 1_700_000_000_000 + (i // keys) * 100
+            payload = {
+                "ts": ts,
+                "speed_kmh": round(rng.uniform(0, 20), 2),
+                "zone": rng.choice(("aisle", "dock", "yard")),
+                "proximity_m": round(rng.uniform(0.2, 30), 2),
+                "thermal_c": round(rng.uniform(15, 38), 1),
+                "motion_level": round(rng.random(), 3),
+                "lidar_blob_m2": round(rng.uniform(0, 1.2), 3),
+            }
+            topic = f"site/s{k % sites:02d}/forklift/fl-{k:05d}/telemetry"
+            f.write(json.dumps({"topic": topic, "payload": payload}, separators=(",", ":")))
+            f.write("\n")
+    return path
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def pin_to_one_core() -> None:
+    """The figures are per core: run on one CPU, with onnxruntime single-threaded (it is)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})

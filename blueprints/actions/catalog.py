@@ -1,0 +1,180 @@
+"""Certification, publishing to the shared catalog, deprecation, installing from the catalog."""
+
+from __future__ import annotations
+
+import copy
+
+from django.db import transaction
+from django.utils import timezone
+
+from edge_compiler.certificate import sign_document
+from edge_compiler.compiler import COMPILER_VERSION
+from rules_engine.validation import resolve_params
+
+from ..models import Blueprint, BlueprintVersion, Certification, Tenant, VersionState
+from .bundles import studio_signing_key
+from .context import Actor, audit, require
+from .errors import Conflict, Invalid, NotFound
+from .library import do_create_blueprint, transition
+
+
+def do_start_certification(actor: Actor, v: BlueprintVersion) -> Certification:
+    """Freeze the version (a draft is submitted first) and open a certification run."""
+    require(actor, v.tenant, "publish")
+    if v.state == VersionState.DRAFT:
+        from .library import do_submit_version
+
+        v = do_submit_version(actor, v)
+    elif v.state in (VersionState.FAILED, VersionState.CERTIFIED):
+        v = transition(actor, v, VersionState.CERTIFYING, "version.recertify")
+    elif v.state != VersionState.CERTIFYING:
+        raise Conflict(f"version {v.version} is {v.state}: it cannot be certified")
+    if v.certifications.filter(state="running").exists():
+        raise Conflict(f"version {v.version} is being certified already")
+    with transaction.atomic():
+        cert = Certification.objects.create(version=v, started_by=actor.user if not actor.system else None)
+        audit(actor, v.tenant, "certification.start", cert, after={"version": v.version})
+    return cert
+
+
+def do_record_certification_step(cert: Certification, result: dict) -> Certification:
+    """A worker's result for one step (the system acts)."""
+    with transaction.atomic():
+        locked = Certification.objects.select_for_update().get(pk=cert.pk)
+        locked.steps = [s for s in locked.steps if s["step"] != result["step"]] + [result]
+        locked.save(update_fields=["steps"])
+    return locked
+
+
+def do_finish_certification(cert: Certification) -> Certification:
+    """Sign the report and move the version to certified or failed."""
+    from ..certification.steps import STEPS, verdict
+
+    system = Actor.system_actor("certification")
+    with transaction.atomic():
+        cert = Certification.objects.select_for_update().select_related("version__blueprint__tenant").get(pk=cert.pk)
+        v = cert.version
+        steps = sorted(cert.steps, key=lambda s: STEPS.index(s["step"]))
+        outcome = verdict(steps) if len(steps) == len(STEPS) else "failed"
+        report = {
+            "format": "aiot.certificate/v1",
+            "tenant": v.tenant.slug,
+            "blueprint": v.blueprint.slug,
+            "version": v.version,
+            "graph": v.graph,
+            "compiler": COMPILER_VERSION,
+            "verdict": outcome,
+            "steps": steps,
+            "started_at": cert.started_at.isoformat(),
+            "finished_at": timezone.now().isoformat(),
+        }
+        cert.signed_report = sign_document(report, studio_signing_key())
+        cert.state = outcome
+        cert.finished_at = timezone.now()
+        cert.save(update_fields=["signed_report", "state", "finished_at"])
+        transition(
+            system, v, VersionState.CERTIFIED if outcome == "certified" else VersionState.FAILED, f"version.{outcome}"
+        )
+        audit(system, v.tenant, "certification.finish", cert, after={"verdict": outcome, "version": v.version})
+    return cert
+
+
+def do_publish_version(actor: Actor, v: BlueprintVersion) -> BlueprintVersion:
+    require(actor, v.tenant, "publish")
+    if v.state != VersionState.CERTIFIED:
+        raise Conflict(f"version {v.version} is {v.state}: only a certified version can be published")
+    return transition(actor, v, VersionState.PUBLISHED, "version.publish")
+
+
+def do_deprecate_version(actor: Actor, v: BlueprintVersion) -> BlueprintVersion:
+    require(actor, v.tenant, "publish")
+    return transition(actor, v, VersionState.DEPRECATED, "version.deprecate")
+
+
+def do_install_from_catalog(
+    actor: Actor, source: BlueprintVersion, tenant: Tenant, slug: str | None = None, params: dict | None = None
+) -> Blueprint:
+    """A tenant-owned copy of a published (or deprecated, by id) version, its parameters set."""
+    require(actor, tenant, "edit")
+    if source.state not in (VersionState.PUBLISHED, VersionState.DEPRECATED):
+        raise NotFound("no such catalog entry")
+    graph = copy.deepcopy(source.graph)
+    values, problems = resolve_params(graph, params or {})
+    if problems:
+        first = problems[0]
+        raise Invalid(f"{first.path}: {first.message}", "params")
+    for name, value in values.items():  # the installed blueprint's defaults are the chosen values
+        graph["params"]["properties"][name]["default"] = value
+    _copy_artifacts(actor, source, tenant, graph)
+    bp = do_create_blueprint(
+        actor,
+        tenant,
+        slug or source.blueprint.slug,
+        source.blueprint.title,
+        source.blueprint.description,
+        source.blueprint.category,
+        list(source.blueprint.tags),
+        graph=graph,
+        readme=source.readme,
+        scenarios=copy.deepcopy(source.scenarios),
+        forked_from=source,
+        version=source.version,
+    )
+    BlueprintVersion.objects.filter(blueprint=bp).update(budget=source.budget)
+    audit(
+        actor,
+        tenant,
+        "catalog.install",
+        bp,
+        after={"from": f"{source.tenant.slug}/{source.blueprint.slug}@{source.version}", "params": values},
+    )
+    return bp
+
+
+def _copy_artifacts(actor: Actor, source: BlueprintVersion, tenant: Tenant, graph: dict) -> list[str]:
+    """The models a catalog version uses, copied into the installing tenant's artifacts."""
+    from ..models import Artifact
+    from .library import do_store_artifact
+
+    copied = []
+    for node in graph.get("nodes", []):
+        ref = (node.get("params") or {}).get("model", "")
+        if node.get("type") == "model.onnx" and ref.startswith("artifact:"):
+            data = Artifact.objects.filter(tenant=source.tenant, sha256=ref[9:]).values_list("data", flat=True).first()
+            if data is None:
+                raise Invalid(f"the catalog entry's model {ref} is missing", "model")
+            do_store_artifact(actor, tenant, bytes(data), node["id"])
+            copied.append(ref)
+    return copied
+
+
+def version_diff(old: dict, new: dict) -> dict:
+    """What changed between two graphs: nodes, edges and parameters added, removed, changed."""
+
+    def nodes(g):
+        return {n["id"]: n for n in g.get("nodes", []) if isinstance(n, dict) and "id" in n}
+
+    def edges(g):
+        return {(e.get("from"), e.get("to")) for e in g.get("edges", []) if isinstance(e, dict)}
+
+    def params(g):
+        return (g.get("params") or {}).get("properties") or {}
+
+    a, b = nodes(old), nodes(new)
+    pa, pb = params(old), params(new)
+    return {
+        "nodes": {
+            "added": sorted(set(b) - set(a)),
+            "removed": sorted(set(a) - set(b)),
+            "changed": sorted(k for k in set(a) & set(b) if a[k] != b[k]),
+        },
+        "edges": {
+            "added": sorted(f"{f}→{t}" for f, t in edges(new) - edges(old)),
+            "removed": sorted(f"{f}→{t}" for f, t in edges(old) - edges(new)),
+        },
+        "params": {
+            "added": sorted(set(pb) - set(pa)),
+            "removed": sorted(set(pa) - set(pb)),
+            "changed": sorted(k for k in set(pa) & set(pb) if pa[k] != pb[k]),
+        },
+    }

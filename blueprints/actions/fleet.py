@@ -1,0 +1,149 @@
+"""Devices, their status and alerts (from the MQTT bridge), and acknowledgement."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..models import Alert, Device, Tenant
+from ..models.tenancy import hash_secret, new_secret
+from .context import Actor, audit, require, snapshot
+from .errors import Conflict, Invalid, NotFound
+
+DEVICE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def _check_device_id(device_id: Any) -> str:
+    if not isinstance(device_id, str) or not device_id or len(device_id) > 128 or set(device_id) - DEVICE_ID_CHARS:
+        raise Invalid("device_id: 1–128 letters, digits, '-', '_' or '.' (it is an MQTT topic level)", "device_id")
+    return device_id
+
+
+def do_register_device(
+    actor: Actor, tenant: Tenant, device_id: str, name: str = "", group: str = ""
+) -> tuple[Device, str]:
+    """A new device and its token (shown once, stored hashed)."""
+    require(actor, tenant, "operate")
+    _check_device_id(device_id)
+    secret, prefix = new_secret("dev")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                device = Device.objects.create(
+                    tenant=tenant,
+                    device_id=device_id,
+                    name=name or "",
+                    group=group or "",
+                    token_prefix=prefix,
+                    token_hash=hash_secret(secret),
+                )
+        except IntegrityError:
+            raise Conflict(f"{tenant.slug} already has a device {device_id!r}", "device_id") from None
+        audit(actor, tenant, "device.register", device, after=snapshot(device))
+    return device, secret
+
+
+def do_update_device(actor: Actor, device: Device, **fields) -> Device:
+    require(actor, device.tenant, "operate")
+    unknown = set(fields) - {"name", "group"}
+    if unknown:
+        raise Invalid(f"cannot change {', '.join(sorted(unknown))}", sorted(unknown)[0])
+    with transaction.atomic():
+        before = snapshot(device)
+        for k, v in fields.items():
+            setattr(device, k, v or "")
+        device.save(update_fields=list(fields))
+        audit(actor, device.tenant, "device.update", device, before=before, after=snapshot(device))
+    return device
+
+
+def do_delete_device(actor: Actor, device: Device) -> None:
+    require(actor, device.tenant, "operate")
+    with transaction.atomic():
+        audit(actor, device.tenant, "device.delete", device, before=snapshot(device))
+        device.delete()
+
+
+def do_rotate_device_token(actor: Actor, device: Device) -> str:
+    require(actor, device.tenant, "operate")
+    secret, prefix = new_secret("dev")
+    with transaction.atomic():
+        device.token_prefix, device.token_hash = prefix, hash_secret(secret)
+        device.save(update_fields=["token_prefix", "token_hash"])
+        audit(actor, device.tenant, "device.rotate_token", device)
+    return secret
+
+
+def do_acknowledge_alert(actor: Actor, tenant: Tenant, alert_id: int) -> Alert:
+    require(actor, tenant, "operate")
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().filter(tenant=tenant, pk=alert_id).first()
+        if alert is None:
+            raise NotFound("no such alert")
+        if alert.acknowledged_at is None:
+            alert.acknowledged_by = actor.user
+            alert.acknowledged_at = timezone.now()
+            alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
+            audit(
+                actor, tenant, "alert.acknowledge", alert, after={"acknowledged_at": alert.acknowledged_at.isoformat()}
+            )
+    return alert
+
+
+# --- what agents report (the MQTT bridge calls these as the system) -----------------------------
+def do_record_device_statuses(tenant: Tenant, statuses: dict[str, dict]) -> tuple[list[Device], list[str]]:
+    """Store the latest status of many devices in one write: (devices stored, ids not registered).
+    A status whose state is neither online nor offline is refused (Invalid) before anything."""
+    for device_id, status in statuses.items():
+        if status.get("state") not in ("online", "offline"):
+            raise Invalid(f"{device_id}: status.state must be online or offline", "state")
+    devices = list(Device.objects.filter(tenant=tenant, device_id__in=list(statuses)))
+    now = timezone.now()
+    for device in devices:
+        status = statuses[device.device_id]
+        device.state, device.last_status, device.last_seen = status["state"], status, now
+        bundle = status.get("bundle")
+        if isinstance(bundle, str) and len(bundle) <= 64:
+            device.bundle_id = bundle
+    Device.objects.bulk_update(devices, ["state", "last_status", "last_seen", "bundle_id"], batch_size=500)
+    known = {d.device_id for d in devices}
+    return devices, [d for d in statuses if d not in known]
+
+
+def do_record_device_status(tenant: Tenant, device_id: str, status: dict) -> Device | None:
+    """Store one device's status message; an unknown device is ignored (None)."""
+    devices, _ = do_record_device_statuses(tenant, {device_id: status})
+    return devices[0] if devices else None
+
+
+def _finite(x: Any) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) else None
+
+
+def do_record_alert(tenant: Tenant, device_id: str, record: dict) -> Alert:
+    """Store one alert record an agent published (SPEC §3.4); commands are not alerts."""
+    if record.get("kind") != "alert":
+        raise Invalid("only alert records are stored as alerts", "kind")
+    ts = _finite(record.get("ts"))
+    if ts is None:
+        raise Invalid("the record has no numeric ts", "ts")
+    text = {k: record.get(k) for k in ("action", "name", "severity", "key")}
+    if not all(isinstance(v, str) and v for v in text.values()):
+        raise Invalid("an alert record needs action, name, severity and key strings", "record")
+    values = record.get("values")
+    device = Device.objects.filter(tenant=tenant, device_id=device_id).first()
+    return Alert.objects.create(
+        tenant=tenant,
+        device=device,
+        device_ref=device_id,
+        action=text["action"][:64],
+        name=text["name"][:128],
+        severity=text["severity"][:16],
+        message=str(record.get("message") or "")[:2000],
+        key=text["key"][:256],
+        ts=ts,
+        values=values if isinstance(values, dict) else {},
+    )

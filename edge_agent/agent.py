@@ -1,0 +1,529 @@
+"""``aiot edge run``: the gateway runtime. MQTT in, micro-batches through the bundle, actions out.
+
+One thread does the work. It owns the paho client and drives it through paho's external-loop API
+(``socket()``, ``loop_read()``, ``loop_write()``, ``loop_misc()``): it decodes each message as
+it is read, evaluates the batch once the socket is drained (or the batch is full, or its time is
+up), and publishes the records. No hand-over between threads on the hot path, no GIL contention
+and no wake-up per message; paho's own reconnect loop is replaced by a small backoff of ours.
+The only other thread downloads and verifies deployed bundles (``bundles.py``); the swap happens
+here, between batches.
+
+Nothing that arrives can stop it: every message is decoded under a ``try``, rejects are counted by
+reason (with a small sample), a failing compiled run falls back to the reference interpreter, and
+a lost broker is retried with backoff while actions wait in a bounded queue (``outbox.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import select
+import signal
+import socket
+import time
+import traceback
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import MQTTErrorCode
+
+from rules_engine.events import Event
+from rules_engine.values import dumps
+
+from .bundles import Bundles, Prepared
+from .config import AgentConfig
+from .deploy import DeployError, DeployRequest, parse_request
+from .logs import Log
+from .mqtt_fast import FastClient
+from .outbox import Outbox
+from .status import Counters
+
+__all__ = ["Agent"]
+
+MISC_INTERVAL_S = 1.0  # keepalive pings and timeouts (paho's loop_misc)
+FINAL_ACK_WAIT_S = 2.0  # for the offline status at exit
+
+
+class Agent:
+    def __init__(self, config: AgentConfig, log: Log):
+        self.config = config
+        self.log = log
+        self.counters = Counters()
+        prefix = config.topic_prefix
+        self.topic_actions = f"{prefix}/actions"
+        self.topic_status = f"{prefix}/status"
+        self.topic_deploy = f"{prefix}/deploy"
+        self.topic_deploy_result = f"{prefix}/deploy/result"
+        self.batch_s = config.batch_ms / 1000.0
+        self.last_deploy: dict | None = None
+
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.bundles = Bundles(config, log, self._engine_error, self._wake)
+        self._decoder = self.bundles.active.decoder
+        self._seen_rejected: dict[str, int] = dict(self._decoder.stats.rejected)
+
+        self._batch: list[Event] = []
+        self._read_until = 0.0  # the batch's first event has waited batch_ms by then: stop reading
+        self._eval_at = 0.0  # when the batch is evaluated (once the socket is drained)
+        self._last_eval = -1e9  # when the last evaluation started
+        self._last_eval_end = -1e9
+        self._packets = 0  # packets our callbacks saw: tells the read loop it got something
+
+        self._connected = False
+        self._ever_connected = False
+        self._backoff = config.reconnect_min_s
+        self._next_attempt = 0.0
+        self._next_status = 0.0
+        self._next_misc = 0.0
+        self._stop_signal: int | None = None
+        self._stopping = False
+        self._drain_deadline = 0.0
+
+        self.client = self._make_client()
+        self.outbox = Outbox(
+            self.client, queue_max=config.queue_max, window=config.inflight_max, counters=self.counters, log=log
+        )
+
+    @property
+    def evaluator(self):
+        return self.bundles.active
+
+    def _engine_error(self, event: str, reason: str) -> None:
+        if event == "fallback":
+            self.log.warning("engine_fallback", reason=reason, detail="evaluating with the reference interpreter")
+        else:
+            self.counters.errors += 1
+            self.log.error(event, reason=reason)
+
+    # ---------------------------------------------------------------- MQTT client
+    def _make_client(self) -> FastClient:
+        c = self.config
+        v5 = c.protocol == "5"
+        kwargs: dict[str, Any] = {"client_id": c.client_id, "protocol": mqtt.MQTTv5 if v5 else mqtt.MQTTv311}
+        if not v5:
+            kwargs["clean_session"] = c.clean_session
+        client = FastClient(mqtt.CallbackAPIVersion.VERSION2, **kwargs)
+        client.fast_message = self._message
+        client.suppress_exceptions = True  # our callbacks catch their own; paho's loop must go on regardless
+        client.max_inflight_messages_set(0)  # the outbox's window bounds what paho holds
+        client.connect_timeout = 10.0
+        if c.username:
+            client.username_pw_set(c.username, c.password)
+        if c.tls:
+            client.tls_set(ca_certs=c.tls_ca, certfile=c.tls_cert, keyfile=c.tls_key)
+            if c.tls_insecure:
+                client.tls_insecure_set(True)
+        client.will_set(self.topic_status, dumps({"state": "offline", "reason": "connection lost"}), 1, True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        client.on_socket_open = self._on_socket_open
+        if self.log.enabled("debug"):
+            client.on_log = lambda _c, _u, level, buf: self.log.debug("mqtt", message=buf)
+        if v5:
+            client.connect_async(c.host, c.port, c.keepalive, clean_start=c.clean_session)
+        else:
+            client.connect_async(c.host, c.port, c.keepalive)
+        return client
+
+    def _on_socket_open(self, client, userdata, sock) -> None:
+        # Small packets must not wait for Nagle: an alert is one small packet.
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self.log.error("connect_refused", broker=self.config.redacted_broker(), reason=str(reason_code))
+            return
+        self._connected = True
+        self._backoff = self.config.reconnect_min_s
+        if self._ever_connected:
+            self.counters.reconnects += 1
+        self._ever_connected = True
+        receive_max = getattr(properties, "ReceiveMaximum", None) if properties is not None else None
+        self.outbox.window = min(self.config.inflight_max, receive_max or self.config.inflight_max)
+        prefix = self.config.source_prefix
+        topics = [(prefix + t, self.config.qos) for t in self.evaluator.topics] + [(self.topic_deploy, 1)]
+        if not self._stopping:
+            client.subscribe(topics)
+        self.log.info(
+            "connected",
+            broker=self.config.redacted_broker(),
+            session_present=bool(flags.session_present),
+            subscribed=[t for t, _ in topics],
+            pending=self.outbox.pending,
+        )
+        self._next_status = 0.0  # say we are online at once
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        was_connected, self._connected = self._connected, False
+        delay = self._schedule_reconnect()
+        if was_connected and not self._stopping:
+            self.log.warning("disconnected", reason=str(reason_code), retry_in_s=delay, pending=self.outbox.pending)
+
+    def _schedule_reconnect(self) -> float:
+        delay = self._backoff * random.uniform(0.8, 1.2)
+        self._next_attempt = time.monotonic() + delay
+        self._backoff = min(self._backoff * 2, self.config.reconnect_max_s)
+        return round(delay, 2)
+
+    def _connect(self) -> None:
+        try:
+            self.client.reconnect()
+        except Exception as exc:  # refused, unreachable, TLS: all mean "try again later"
+            delay = self._schedule_reconnect()
+            self.log.warning("connect_failed", broker=self.config.redacted_broker(), error=str(exc), retry_in_s=delay)
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._packets += 1
+        self.outbox.acked(reason_code)
+
+    # ---------------------------------------------------------------- messages in
+    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
+        """paho's way in (QoS 1 and 2, MQTT 5); QoS 0 on 3.1.1 comes to _message directly."""
+        try:
+            topic: str | None = msg.topic
+        except UnicodeDecodeError:
+            topic = None
+        self._message(topic, msg.payload, bool(msg.retain))
+
+    def _message(self, topic: str | None, payload: bytes, retain: bool) -> None:
+        """One message: decoded at once (arrival time = now), its events added to the batch."""
+        self._packets += 1
+        counters = self.counters
+        if topic is None:  # not UTF-8: no source can match it
+            counters.unmatched += 1
+            return
+        if topic == self.topic_deploy:
+            self._on_deploy(payload, retain)
+            return
+        prefix = self.config.source_prefix
+        if prefix:
+            if not topic.startswith(prefix):
+                counters.unmatched += 1
+                return
+            topic = topic[len(prefix) :]
+        counters.events_in += 1
+        decoder = self._decoder
+        stats = decoder.stats
+        events_before = stats.events
+        arrival_ms = time.time() * 1000.0
+        try:
+            events = decoder.decode_bytes(topic, payload, arrival_ms)
+        except Exception as exc:  # a decoder bug must cost one message, not the agent
+            counters.errors += 1
+            self.log.error("decode_error", topic=topic, error=f"{type(exc).__name__}: {exc}")
+            return
+        made = stats.events - events_before
+        if made != len(events):
+            if made == 0:
+                counters.unmatched += 1
+            else:
+                self._note_rejected(topic, payload, arrival_ms)
+        if events:
+            counters.accepted += len(events)
+            batch = self._batch
+            if not batch:
+                self._open_batch()
+            batch.extend(events)
+
+    def _open_batch(self) -> None:
+        """Time a new batch. With --batch-linger it waits batch_ms for company. Otherwise it is
+        evaluated as soon as the socket is drained while the agent has time to spare (it was idle
+        for at least as long as its last evaluation took); when busier than that, it waits until
+        batch_ms after the last evaluation began, so that evaluations (each with a fixed cost)
+        are shared by more events. Either way an event waits at most batch_ms."""
+        now = time.monotonic()
+        self._read_until = now + self.batch_s
+        if self.config.batch_linger:
+            self._eval_at = self._read_until
+        elif now - self._last_eval_end >= self._last_eval_end - self._last_eval:
+            self._eval_at = now
+        else:
+            self._eval_at = max(now, self._last_eval + self.batch_s)
+
+    def _note_rejected(self, topic: str, payload: bytes, arrival_ms: float) -> None:
+        reasons: dict[str, int] = {}
+        seen = self._seen_rejected
+        for reason, n in self._decoder.stats.rejected.items():
+            if n != seen.get(reason, 0):
+                reasons[reason] = n - seen.get(reason, 0)
+                seen[reason] = n
+        self.counters.note_rejected(reasons, topic, payload, arrival_ms)
+        if self.log.enabled("debug"):
+            self.log.debug("rejected", topic=topic, reasons=reasons, bytes=len(payload))
+
+    # ---------------------------------------------------------------- evaluation and actions out
+    def _evaluate(self) -> None:
+        events, self._batch = self._batch, []
+        self._last_eval = time.monotonic()
+        t0 = time.perf_counter()
+        records = self.evaluator.run(events)
+        self.counters.eval_ms.append((time.perf_counter() - t0) * 1000.0)
+        self.counters.batches += 1
+        for record in records:
+            self._emit(record)
+        self._last_eval_end = time.monotonic()
+
+    def _emit(self, record: dict) -> None:
+        counters = self.counters
+        try:
+            text = dumps(record)
+        except (TypeError, ValueError, RecursionError) as exc:
+            counters.errors += 1
+            self.log.error("record_not_serialisable", action=record.get("action"), error=str(exc))
+            return
+        if self.outbox.put(self.topic_actions, text):
+            counters.actions_out += 1
+        if record.get("kind") == "command":
+            topic, payload = record.get("topic"), record.get("payload")
+            if not isinstance(topic, str) or not topic or "+" in topic or "#" in topic or "\0" in topic:
+                counters.publish_errors += 1
+                self.log.warning("command_topic_invalid", action=record.get("action"), topic=topic)
+                return
+            try:
+                body = payload if isinstance(payload, str) else dumps(payload)
+            except (TypeError, ValueError, RecursionError) as exc:
+                counters.publish_errors += 1
+                self.log.warning("command_payload_invalid", action=record.get("action"), error=str(exc))
+                return
+            if self.outbox.put(self.config.source_prefix + topic, body):
+                counters.commands_out += 1
+
+    # ---------------------------------------------------------------- status
+    def _status(self, state: str) -> dict:
+        ev = self.evaluator
+        manifest = ev.bundle.manifest
+        return {
+            "state": state,
+            "device": self.config.device_id,
+            "tenant": self.config.tenant,
+            "bundle": ev.bundle_id,
+            "blueprint": manifest.get("blueprint"),
+            "name": manifest.get("name"),
+            "engine": ev.engine,
+            "fallback_reason": ev.fallback_reason,
+            "keys": ev.keys,
+            **self.counters.snapshot(),
+            "eval_ms": self.counters.take_eval_ms(),
+            "batch": {"max_ms": self.config.batch_ms, "max_events": self.config.batch_max},
+            "queue": {"pending": self.outbox.pending, "dropped": self.counters.dropped, "max": self.config.queue_max},
+            "previous_bundle": self.bundles.previous_id,
+            "deploy": self.last_deploy,
+            "ts": int(time.time() * 1000),
+        }
+
+    def _publish_status(self, state: str = "online") -> None:
+        if self._connected:
+            # Past the queue: the status must not wait behind a backlog of actions.
+            self.outbox.send_now(self.topic_status, dumps(self._status(state)), retain=True)
+
+    # ---------------------------------------------------------------- deployments
+    def _on_deploy(self, payload: bytes, retain: bool) -> None:
+        if self._stopping:
+            return
+        try:
+            request = parse_request(payload)
+        except DeployError as exc:
+            self._report(Prepared(DeployRequest(), error=str(exc)))
+            return
+        if request.rollback and retain:
+            self.log.warning("deploy_ignored", detail="a retained rollback request is not acted on")
+            return
+        self.log.info("deploy_requested", retained=retain, **request.describe())
+        self.bundles.submit(request, retain)
+
+    def _apply_deploys(self) -> None:
+        """Swap in what the deploy worker made ready. Called between batches."""
+        while (prepared := self.bundles.take_ready()) is not None:
+            try:
+                self._apply(prepared)
+            finally:
+                self.bundles.done()
+
+    def _apply(self, p: Prepared) -> None:
+        if p.error or p.noop or p.evaluator is None:
+            if not (p.noop and p.retained):  # a retained request for what runs: seen after each reconnect
+                self._report(p)
+            return
+        old, new = self.evaluator, p.evaluator
+        kept = new.adopt_state(old)
+        persisted = self.bundles.install(new)
+        self._decoder = new.decoder
+        self._seen_rejected = dict(new.decoder.stats.rejected)
+        if self._connected:
+            prefix = self.config.source_prefix
+            gone = [prefix + t for t in old.topics if t not in new.topics]
+            added = [(prefix + t, self.config.qos) for t in new.topics if t not in old.topics]
+            if gone:
+                self.client.unsubscribe(gone)
+            if added:
+                self.client.subscribe(added)
+        self._report(p, state="kept" if kept else "reset", previous=old.bundle_id, persisted=persisted)
+        if not kept:
+            self.log.warning("state_reset", detail="the new bundle's state layout differs: per-key state starts afresh")
+
+    def _report(self, p: Prepared, **extra: Any) -> None:
+        ok = p.error is None
+        result = {
+            "ok": ok,
+            "bundle": self.evaluator.bundle_id,
+            "error": p.error,
+            "state": "kept" if p.noop else extra.pop("state", None),
+            "engine": self.evaluator.engine,
+            "rollback": p.request.rollback,
+            "id": p.request.id,
+            "request": p.request.describe(),
+            "ts": int(time.time() * 1000),
+            **extra,
+        }
+        if p.noop:
+            result["detail"] = "this bundle is already running"
+        self.last_deploy = result
+        (self.log.info if ok else self.log.error)("deploy_result", **result)
+        self.outbox.put(self.topic_deploy_result, dumps(result))
+        self._next_status = 0.0
+
+    # ---------------------------------------------------------------- the loop
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self._stop_signal is not None:
+            self._drain_deadline = 0.0  # a second signal: stop waiting for the queue
+        self._stop_signal = signum
+
+    def _read(self) -> None:
+        """Read until the socket is drained, the batch is full or its first event has waited long enough."""
+        client, batch_max = self.client, self.config.batch_max
+        while True:
+            before = self._packets
+            if client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
+                return
+            if self._packets == before or len(self._batch) >= batch_max:
+                return
+            if self.batch_s and self._batch and time.monotonic() >= self._read_until:
+                return
+
+    def _tick(self, timeout: float) -> None:
+        """One pass: wait for the socket (or a wake-up), read, evaluate, publish."""
+        client = self.client
+        sock = client.socket()
+        rlist: list = [self._wake_r]
+        wlist: list = []
+        if sock is not None:
+            rlist.append(sock)
+            if client.want_write():
+                wlist.append(sock)
+        tls_pending = sock is not None and getattr(sock, "pending", None) is not None and sock.pending() > 0
+        try:
+            readable, _, _ = select.select(rlist, wlist, [], 0.0 if tls_pending else max(0.0, timeout))
+        except (OSError, ValueError):  # the socket was closed under us: paho notices on the next call
+            readable = []
+        if sock is not None and (tls_pending or sock in readable):
+            self._read()
+        if self._wake_r in readable:
+            with contextlib.suppress(OSError):
+                self._wake_r.recv(4096)
+        batch = self._batch
+        if batch and (len(batch) >= self.config.batch_max or time.monotonic() >= self._eval_at or self._stopping):
+            self._evaluate()
+        if not self._batch:
+            self._apply_deploys()
+        self.outbox.pump()
+        if client.socket() is not None and client.want_write():
+            client.loop_write()
+
+    def _timeout(self, now: float) -> float:
+        timeout = self._next_status - now
+        if self._batch:
+            timeout = min(timeout, self._eval_at - now)
+        if self.client.socket() is None:
+            timeout = min(timeout, self._next_attempt - now)
+        else:
+            timeout = min(timeout, self._next_misc - now)
+        if self._stopping:
+            timeout = min(timeout, 0.05)
+        return timeout
+
+    def run(self) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        self.bundles.start()
+        ev = self.evaluator
+        self.log.info(
+            "starting",
+            bundle=ev.bundle_id,
+            engine=ev.engine,
+            fallback_reason=ev.fallback_reason,
+            broker=self.config.redacted_broker(),
+            device=self.config.device_id,
+            tenant=self.config.tenant,
+            topics=ev.topics,
+            batch_ms=self.config.batch_ms,
+            batch_max=self.config.batch_max,
+        )
+        self._next_status = self._next_misc = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if self._stop_signal is not None and not self._stopping:
+                self._begin_shutdown()
+            if self._stopping and (self._drained() or now >= self._drain_deadline):
+                break
+            try:
+                self._step(now)
+            except Exception as exc:  # a bug must not stop the agent: say so, and go on
+                self.counters.errors += 1
+                self.log.error("internal_error", error=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc())
+                time.sleep(0.01)
+        self._finish()
+        return 0
+
+    def _step(self, now: float) -> None:
+        if self.client.socket() is None and now >= self._next_attempt:
+            self._connect()
+        self._tick(self._timeout(time.monotonic()))
+        now = time.monotonic()
+        if now >= self._next_misc:
+            self._next_misc = now + MISC_INTERVAL_S
+            if self.client.socket() is not None:
+                self.client.loop_misc()
+        if now >= self._next_status:
+            self._next_status = now + self.config.status_interval
+            self._publish_status()
+
+    # ---------------------------------------------------------------- shutdown
+    def _begin_shutdown(self) -> None:
+        self._stopping = True
+        self._drain_deadline = time.monotonic() + self.config.drain_s
+        self.log.info("stopping", signal=signal.Signals(self._stop_signal).name, pending=self.outbox.pending)
+        if self._connected:
+            prefix = self.config.source_prefix
+            self.client.unsubscribe([*(prefix + t for t in self.evaluator.topics), self.topic_deploy])
+
+    def _drained(self) -> bool:
+        return not self._batch and self.outbox.pending == 0
+
+    def _finish(self) -> None:
+        """The batch evaluated, the queue drained (or drain_s passed): say offline, and go."""
+        if self._batch:
+            self._evaluate()
+        if self._connected:
+            self.outbox.send_now(self.topic_status, dumps({**self._status("offline"), "reason": "shutdown"}), True)
+            deadline = time.monotonic() + FINAL_ACK_WAIT_S
+            while self._connected and self.outbox.pending and time.monotonic() < deadline:
+                self._tick(0.05)
+        undelivered = self.outbox.pending
+        if self._connected:
+            self.client.disconnect()
+            with contextlib.suppress(Exception):
+                self.client.loop_write()
+        if undelivered:
+            self.log.warning("undelivered_at_exit", count=undelivered)
+        self.bundles.stop()
+        self.log.info("stopped", actions_out=self.counters.actions_out, events_in=self.counters.events_in)

@@ -1,0 +1,200 @@
+"""The builder node types lower themselves with: a small vocabulary over ONNX operators.
+
+A node type's ``lower(node, g, ins)`` (in ``rules_engine/nodes/``) receives a
+:class:`Lowering` ``g`` and its inputs as :data:`Val` pairs, and returns its output pair. Every
+value is a pair of tensors over the batch: the value (float64 for numbers and categories, bool
+for bools) and its validity mask (bool: false = missing). Tensor and node names carry the rule
+node id (``speed/Greater_3``), so a profile or a Netron view maps back to the blueprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+__all__ = ["DTYPES", "Lowering", "StateSpec", "Val"]
+
+Val = tuple[str, str]  # (value tensor, validity mask tensor)
+
+DTYPES = {
+    "double": TensorProto.DOUBLE,
+    "bool": TensorProto.BOOL,
+    "int64": TensorProto.INT64,
+    "float": TensorProto.FLOAT,
+}
+ONNX_NAMES = {v: k for k, v in DTYPES.items()}
+BOOL_OPS = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not", "IsNaN", "IsInf", "Xor"}
+NP_DTYPES = {"double": np.float64, "bool": np.bool_, "int64": np.int64, "float": np.float32}
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    """One state tensor kept per key: [B] or [B, width], with its value for a new key."""
+
+    name: str
+    dtype: str
+    width: int | None
+    init: Any
+
+    def to_json(self) -> dict:
+        init = self.init
+        if isinstance(init, float) and np.isnan(init):
+            init = "nan"
+        return {"name": self.name, "dtype": self.dtype, "width": self.width, "init": init}
+
+
+class Lowering:
+    """An ONNX graph under construction, scoped to one rule node at a time."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.inputs: list[onnx.ValueInfoProto] = []
+        self.outputs: list[onnx.ValueInfoProto] = []
+        self.states: list[StateSpec] = []
+        self.state_updates: dict[str, str] = {}
+        self.scope = "graph"
+        self.active: str | None = None  # this rule node is evaluated on these rows
+        self._consts: dict[tuple, str] = {}
+        self._counter = 0
+        self.dtypes: dict[str, str] = {}  # tensor → dtype, where known
+        self.ts = self.input("ts", "double")
+        self._batch_shape = self.op("Shape", self.ts, scope="graph")
+
+    # --- the graph's interface ----------------------------------------------------------------
+    def input(self, name: str, dtype: str, width: int | None = None) -> str:
+        shape = ["B"] if width is None else ["B", width]
+        self.inputs.append(helper.make_tensor_value_info(name, DTYPES[dtype], shape))
+        self.dtypes[name] = dtype
+        return name
+
+    def output(self, name: str, tensor: str, dtype: str, width: int | None = None) -> str:
+        shape = ["B"] if width is None else ["B", width]
+        self.op("Identity", tensor, out=name)
+        self.outputs.append(helper.make_tensor_value_info(name, DTYPES[dtype], shape))
+        return name
+
+    # --- operators ----------------------------------------------------------------------------
+    def op(
+        self,
+        op_type: str,
+        *inputs: str,
+        out: str | None = None,
+        scope: str | None = None,
+        domain: str = "",
+        **attrs: Any,
+    ) -> str:
+        self._counter += 1
+        scope = scope or self.scope
+        name = out or f"{scope}/{op_type}_{self._counter}"
+        self.nodes.append(
+            helper.make_node(
+                op_type, list(inputs), [name], name=f"{scope}/{op_type}_{self._counter}", domain=domain, **attrs
+            )
+        )
+        if op_type in BOOL_OPS:
+            self.dtypes[name] = "bool"
+        elif op_type == "Cast":
+            self.dtypes[name] = ONNX_NAMES.get(attrs["to"], "other")
+        elif op_type == "Shape":
+            self.dtypes[name] = "int64"
+        elif inputs:
+            self.dtypes[name] = self.dtypes.get(inputs[1] if op_type == "Where" else inputs[0], "other")
+        return name
+
+    def op_multi(self, op_type: str, inputs: list[str], n_out: int, domain: str = "", **attrs: Any) -> list[str]:
+        self._counter += 1
+        outs = [f"{self.scope}/{op_type}_{self._counter}_{i}" for i in range(n_out)]
+        self.nodes.append(
+            helper.make_node(
+                op_type, inputs, outs, name=f"{self.scope}/{op_type}_{self._counter}", domain=domain, **attrs
+            )
+        )
+        return outs
+
+    def const(self, value: Any, dtype: str = "double") -> str:
+        """A constant (a scalar, or a 1-D list) shared by the whole graph."""
+        key = (dtype, repr(value))
+        if key not in self._consts:
+            array = np.asarray(value, dtype=NP_DTYPES[dtype])
+            name = f"const/{dtype}_{len(self._consts)}"
+            self.initializers.append(numpy_helper.from_array(array, name))
+            self._consts[key] = name
+            self.dtypes[name] = dtype
+        return self._consts[key]
+
+    def batch(self, scalar: str) -> str:
+        """A scalar repeated over the batch: [B]."""
+        return self.op("Expand", scalar, self._batch_shape)
+
+    def batch_size(self) -> str:
+        """[B] as a 1-D int64 tensor (for Slice ends)."""
+        return self._batch_shape
+
+    def true(self) -> str:
+        return self.const(True, "bool")
+
+    def false(self) -> str:
+        return self.const(False, "bool")
+
+    def and_(self, *xs: str) -> str:
+        out = xs[0]
+        for x in xs[1:]:
+            out = self.op("And", out, x)
+        return out
+
+    def or_(self, *xs: str) -> str:
+        out = xs[0]
+        for x in xs[1:]:
+            out = self.op("Or", out, x)
+        return out
+
+    def not_(self, x: str) -> str:
+        return self.op("Not", x)
+
+    def where(self, cond: str, a: str, b: str) -> str:
+        if self.dtypes.get(a) == "bool":  # onnxruntime has no bool Where kernel
+            return self.op("Or", self.op("And", cond, a), self.op("And", self.op("Not", cond), b))
+        return self.op("Where", cond, a, b)
+
+    def finite(self, x: str) -> str:
+        """x is neither NaN nor ±inf."""
+        return self.not_(self.op("Or", self.op("IsNaN", x), self.op("IsInf", x)))
+
+    def number(self, v: str, *masks: str) -> Val:
+        """A computed number: missing where any mask is false or the value is not finite."""
+        return v, self.and_(*masks, self.finite(v))
+
+    def unsqueeze(self, x: str) -> str:
+        """[B] → [B, 1]."""
+        return self.op("Unsqueeze", x, self.const([1], "int64"))
+
+    def shift_in(self, buffer: str, x: str, width: int) -> str:
+        """[B, W] with its oldest column dropped and x appended as the newest."""
+        rest = self.op(
+            "Slice", buffer, self.const([1], "int64"), self.const([width], "int64"), self.const([1], "int64")
+        )
+        return self.op("Concat", rest, self.unsqueeze(x), axis=1)
+
+    def reduce(self, op_type: str, x: str) -> str:
+        """Reduce [B, W] over W → [B]."""
+        return self.op(op_type, x, self.const([1], "int64"), keepdims=0)
+
+    # --- state --------------------------------------------------------------------------------
+    def state(self, name: str, dtype: str, init: Any, width: int | None = None) -> str:
+        """This rule node's per-key state tensor (as it was before this event)."""
+        full = f"{self.scope}.{name}"
+        self.states.append(StateSpec(full, dtype, width, init))
+        return self.input(f"state_in/{full}", dtype, width)
+
+    def set_state(self, name: str, new: str) -> None:
+        """The state after this event; kept only on rows where this rule node is evaluated."""
+        full = f"{self.scope}.{name}"
+        spec = next(s for s in self.states if s.name == full)
+        old = f"state_in/{full}"
+        active = self.active if spec.width is None else self.unsqueeze(self.active)
+        self.state_updates[full] = self.where(active, new, old) if self.active is not None else new

@@ -1,0 +1,298 @@
+"""Running a compiled ``logic.onnx``: per-key state, waves of distinct keys, action records.
+
+This is the host side of the compiled engine, shared by ``aiot graph run --engine onnx``,
+``aiot edge replay`` and the edge agent. It needs the plan (for the action records' templates)
+and the layout the compiler stored in the model's metadata; it never compiles anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from rules_engine.events import Decoder, Event
+from rules_engine.plan import Plan
+from rules_engine.trace import Message
+
+__all__ = ["BATCH", "KeyStates", "LogicEngine", "LogicRunner", "read_layout"]
+
+BATCH = 4096
+
+NP = {"double": np.float64, "bool": np.bool_, "int64": np.int64}
+
+
+def read_layout(model_bytes: bytes) -> dict:
+    """The layout JSON the compiler put in the model's metadata."""
+    session = _session(model_bytes)
+    meta = session.get_modelmeta().custom_metadata_map
+    if "aiot.layout" not in meta:
+        raise ValueError("logic.onnx carries no aiot.layout metadata: it was not made by our compiler")
+    return json.loads(meta["aiot.layout"])
+
+
+def _session(model_bytes: bytes) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # NoopElimination drops Add/Sub/Mul/Div by a constant *within 1e-5 relative* of 0 or 1
+    # (x * 1.000001 → x, ewma's 1 − α with α ≤ 1e-5 → 1): wrong in float64. Keep every op.
+    return ort.InferenceSession(
+        model_bytes, options, providers=["CPUExecutionProvider"], disabled_optimizers=["NoopElimination"]
+    )
+
+
+class KeyStates:
+    """Every state tensor of the graph, one row per key; rows are gathered and scattered by slot."""
+
+    def __init__(self, specs: list[dict], capacity: int = 1024):
+        self.specs = specs
+        self.slots: dict[str, int] = {}
+        self.arrays: dict[str, np.ndarray] = {}
+        self._init: dict[str, object] = {}
+        for spec in specs:
+            init = spec["init"]
+            self._init[spec["name"]] = math.nan if init == "nan" else init
+        self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> None:
+        for spec in self.specs:
+            name = spec["name"]
+            shape = (capacity,) if spec["width"] is None else (capacity, spec["width"])
+            fresh = np.full(shape, self._init[name], dtype=NP[spec["dtype"]])
+            old = self.arrays.get(name)
+            if old is not None:
+                fresh[: len(old)] = old
+            self.arrays[name] = fresh
+        self.capacity = capacity
+
+    def slot_of(self, key: str) -> int:
+        slot = self.slots.get(key)
+        if slot is None:
+            slot = self.slots[key] = len(self.slots)
+            if slot >= self.capacity:
+                self._allocate(self.capacity * 2)
+        return slot
+
+
+def _lookup(records: list[dict], path: list[str]) -> list:
+    if len(path) == 1:
+        name = path[0]
+        return [r.get(name) for r in records]
+    out = []
+    for r in records:
+        v = r
+        for part in path:
+            v = v.get(part) if type(v) is dict else None
+        out.append(v)
+    return out
+
+
+_NUMBERS = {float, int, type(None)}
+
+
+def _convert(raw: list, kind: str, enum: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """A field's raw JSON values → (float64 values, validity), as ``field`` reads them (SPEC §3.3)."""
+    if kind == "number":
+        if set(map(type, raw)) <= _NUMBERS:  # None becomes NaN, and NaN is not finite
+            try:
+                v = np.array(raw, np.float64)
+            except OverflowError:  # an int beyond float range: element by element below
+                pass
+            else:
+                m = np.isfinite(v)
+                return np.where(m, v, 0.0), m
+        out = [_number(x) for x in raw]
+        m = np.array([x is not None for x in out], np.bool_)
+        return np.array([0.0 if x is None else x for x in out], np.float64), m
+    if kind == "bool":
+        m = np.array([type(x) is bool for x in raw], np.bool_)
+        return np.array([x is True for x in raw], np.float64), m
+    ids = np.array([enum.get(x, -1.0) if type(x) is str else -1.0 for x in raw], np.float64)
+    m = ids >= 0
+    return np.where(m, ids, 0.0), m
+
+
+def _number(x) -> float | None:
+    t = type(x)
+    if t is float:
+        return x if math.isfinite(x) else None
+    if t is int:
+        try:
+            f = float(x)
+        except OverflowError:
+            return None
+        return f if math.isfinite(f) else None
+    return None
+
+
+@dataclass(slots=True)
+class _KeyTs:
+    key: str
+    ts: float
+
+
+class LogicRunner:
+    """Evaluates events through ``logic.onnx``; returns each event's action records."""
+
+    def __init__(self, plan: Plan, model_bytes: bytes, layout: dict | None = None):
+        self.plan = plan
+        self.layout = layout or read_layout(model_bytes)
+        self.session = _session(model_bytes)
+        self.states = KeyStates(self.layout["states"])
+        self.categories = self.layout["categories"]
+        category_ids = {c: float(i) for i, c in enumerate(self.categories)}
+        self.fields = self.layout["fields"]
+        # Per source: (column, path, kind, enum → id) of its field nodes.
+        self.source_fields: list[list[tuple[int, list[str], str, dict | None]]] = [[] for _ in self.layout["sources"]]
+        for col, f in enumerate(self.fields):
+            enum = None
+            if f["kind"] == "category":
+                out = plan.by_id[f["node"]].out_type
+                enum = {v: category_ids[v] for v in (out.enum or ())}
+            self.source_fields[f["source"]].append((col, f["path"], f["kind"], enum))
+        self.actions = []
+        for a in self.layout["actions"]:
+            node = plan.by_id[a["node"]]
+            self.actions.append((a, node.kind.make_record(node)))
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.state_names = [s["name"] for s in self.layout["states"]]
+
+    def reset_state(self) -> None:
+        """Forget every key's state, as a fresh start would."""
+        self.states = KeyStates(self.layout["states"])
+
+    # --- columns ------------------------------------------------------------------------------
+    def _columns(self, events: Sequence[Event]) -> dict[str, np.ndarray]:
+        """The model's field inputs: one value and one validity column per ``field`` node.
+
+        Field by field over the events of its source, so that the common case (every value a
+        float, or every value an int) is one numpy conversion rather than a Python loop."""
+        n = len(events)
+        feeds = {
+            "src": np.fromiter((e.source for e in events), np.int64, n),
+            "ts": np.fromiter((e.ts for e in events), np.float64, n),
+        }
+        values = np.zeros((len(self.fields), n), np.float64)
+        valid = np.zeros((len(self.fields), n), np.bool_)
+        single_source = len(self.source_fields) == 1
+        for source, fields in enumerate(self.source_fields):
+            if not fields:
+                continue
+            if single_source:
+                rows, records = None, [e.record for e in events]
+            else:
+                picked = [i for i, e in enumerate(events) if e.source == source]
+                if not picked:
+                    continue
+                rows, records = np.asarray(picked, np.int64), [events[i].record for i in picked]
+            for col, path, kind, enum in fields:
+                raw = _lookup(records, path)
+                v, m = _convert(raw, kind, enum)
+                if rows is None:
+                    values[col], valid[col] = v, m
+                else:
+                    values[col, rows], valid[col, rows] = v, m
+        for col, f in enumerate(self.fields):
+            feeds[f["v"]] = values[col]
+            feeds[f["m"]] = valid[col]
+        return feeds
+
+    # --- evaluation ---------------------------------------------------------------------------
+    def prepare(self, events: Sequence[Event]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The state slots of events of distinct keys, and the model's feeds for them."""
+        slots = np.fromiter((self.states.slot_of(e.key) for e in events), np.int64, len(events))
+        feeds = self._columns(events)
+        arrays = self.states.arrays
+        for name in self.state_names:
+            feeds[f"state_in/{name}"] = arrays[name][slots]
+        return slots, feeds
+
+    def run_wave(self, events: Sequence[Event]) -> list[list[dict]]:
+        """Events of distinct keys → the action records of each, in the events' order."""
+        slots, feeds = self.prepare(events)
+        arrays = self.states.arrays
+        outputs = dict(zip(self.output_names, self.session.run(self.output_names, feeds), strict=True))
+        for name in self.state_names:
+            arrays[name][slots] = outputs[f"state_out/{name}"]
+        return self._records(events, outputs)
+
+    def _records(self, events: Sequence[Event], outputs: dict[str, np.ndarray]) -> list[list[dict]]:
+        per_event: list[list[dict]] = [[] for _ in events]
+        if not self.actions:
+            return per_event
+        fires = np.stack([outputs[a["fire"]] for a, _ in self.actions])
+        if not fires.any():
+            return per_event
+        columns = [
+            [(v["port"], v["kind"], outputs[v["v"]], outputs[v["m"]]) for v in a["values"]] for a, _ in self.actions
+        ]
+        for i, row in zip(*np.nonzero(fires.T), strict=True):  # event by event, actions in nodes order
+            values = {}
+            for port, kind, v, m in columns[row]:
+                if not m[i]:
+                    values[port] = None
+                elif kind == "number":
+                    values[port] = float(v[i])
+                elif kind == "bool":
+                    values[port] = bool(v[i])
+                else:
+                    values[port] = self.categories[int(v[i])]
+            event = events[i]
+            per_event[i].append(self.actions[row][1](values, _KeyTs(event.key, event.ts)))
+        return per_event
+
+    def run(self, events: Sequence[Event]) -> list[list[dict]]:
+        """Events in arrival order, keys repeating or not → each event's records."""
+        waves: list[list[int]] = []
+        depth: dict[str, int] = {}
+        for i, e in enumerate(events):
+            w = depth.get(e.key, 0)
+            depth[e.key] = w + 1
+            if w == len(waves):
+                waves.append([])
+            waves[w].append(i)
+        out: list[list[dict]] = [[] for _ in events]
+        for wave in waves:
+            for i, records in zip(wave, self.run_wave([events[i] for i in wave]), strict=True):
+                out[i] = records
+        return out
+
+
+class LogicEngine:
+    """The Engine interface over a compiled ``logic.onnx``: decode, batch, evaluate, records."""
+
+    name = "onnx"
+
+    def __init__(self, plan: Plan, logic: bytes, *, batch: int = BATCH):
+        self.runner = LogicRunner(plan, logic)
+        self.decoder = Decoder(plan)
+        self.stats = self.decoder.stats
+        self.batch = batch
+
+    def run_events(self, events: list[Event]) -> list[dict]:
+        out = [r for records in self.runner.run(events) for r in records]
+        self.stats.actions += len(out)
+        return out
+
+    def process(self, topic: str, payload: Any, arrival_ms: float) -> list[dict]:
+        events = self.decoder.decode(topic, payload, arrival_ms)
+        return self.run_events(events) if events else []
+
+    def process_messages(self, messages: Iterable[Message]) -> Iterator[dict]:
+        pending: list[Event] = []
+        decode = self.decoder.decode
+        for m in messages:
+            pending.extend(decode(m.topic, m.payload, m.arrival_ms))
+            if len(pending) >= self.batch:
+                yield from self.run_events(pending)
+                pending = []
+        if pending:
+            yield from self.run_events(pending)

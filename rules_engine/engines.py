@@ -1,0 +1,59 @@
+"""What every engine offers, and how to find the engines and model runtimes installed.
+
+The reference interpreter lives here; the compiled engine and the ONNX model runtime live in
+``edge_compiler`` and are found through entry points, so this package never imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from importlib.metadata import entry_points
+from typing import Any, Protocol
+
+from .events import Stats
+from .plan import ModelProvider, Plan
+from .trace import Message
+
+__all__ = ["Engine", "load_engine", "load_model_provider", "run_messages"]
+
+
+class Engine(Protocol):
+    name: str
+    stats: Stats
+
+    def process(self, topic: str, payload: Any, arrival_ms: float) -> list[dict]: ...
+
+
+def run_messages(engine: Engine, messages: Iterable[Message]) -> Iterator[dict]:
+    """Action records of a stream of messages, in order. Engines that batch override this."""
+    batch = getattr(engine, "process_messages", None)
+    if batch is not None:
+        yield from batch(messages)
+        return
+    for m in messages:
+        yield from engine.process(m.topic, m.payload, m.arrival_ms)
+
+
+def _entry_point(group: str, name: str):
+    found = entry_points(group=group, name=name)
+    if not found:
+        available = sorted(ep.name for ep in entry_points(group=group))
+        raise LookupError(f"no {group} named {name!r} is installed (available: {', '.join(available) or 'none'})")
+    return next(iter(found)).load()
+
+
+def load_engine(name: str, plan: Plan, models: ModelProvider | None) -> Engine:
+    if name == "reference":
+        from .interpreter import Interpreter
+
+        return Interpreter(plan, models)
+    return _entry_point("aiot.engines", name)(plan, models)
+
+
+def load_model_provider(base_dir: str | None) -> ModelProvider | None:
+    """The installed ONNX model runtime (edge_compiler's), or None when there is none."""
+    try:
+        factory = _entry_point("aiot.models", "onnxruntime")
+    except LookupError:
+        return None
+    return factory(base_dir)

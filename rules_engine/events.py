@@ -1,0 +1,156 @@
+"""From messages to events: topic matching, keys, event time, schema checks, reject counts.
+
+Every engine (reference, compiled, the edge agent) decodes messages with this one class, so
+they accept and reject exactly the same events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .plan import Plan
+from .schema_check import compile_schema
+
+__all__ = ["MAX_PAYLOAD_BYTES", "REJECT_REASONS", "Decoder", "Event", "Stats", "topic_matches"]
+
+_NOT_JSON = object()
+
+REJECT_REASONS = ("not_json", "not_object", "schema", "key")
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+def topic_matches(filter_levels: list[str], topic_levels: list[str]) -> bool:
+    """MQTT topic filter matching (+ one level, # the rest, $-topics never by a wildcard)."""
+    if topic_levels and topic_levels[0].startswith("$") and filter_levels[0] in ("+", "#"):
+        return False
+    for i, f in enumerate(filter_levels):
+        if f == "#":
+            return True
+        if i >= len(topic_levels):
+            return False
+        if f != "+" and f != topic_levels[i]:
+            return False
+    return len(filter_levels) == len(topic_levels)
+
+
+@dataclass(slots=True)
+class Event:
+    source: int  # index of the source among the plan's sources
+    key: str
+    ts: float  # epoch milliseconds
+    record: dict
+
+
+@dataclass
+class Stats:
+    messages: int = 0
+    events: int = 0
+    accepted: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    unmatched: int = 0
+    actions: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "messages": self.messages,
+            "events": self.events,
+            "accepted": self.accepted,
+            "rejected": {r: self.rejected[r] for r in REJECT_REASONS if self.rejected[r]},
+            "unmatched": self.unmatched,
+            "actions": self.actions,
+        }
+
+
+class _SourceDecoder:
+    def __init__(self, index: int, params: dict):
+        self.index = index
+        self.filter = params["topic"].split("/")
+        self.exact = None if any(f in ("+", "#") for f in self.filter) else params["topic"]
+        # A compiled predicate where the schema allows (the same verdicts, ~20x faster), else jsonschema.
+        self.is_valid = compile_schema(params["schema"]) or Draft202012Validator(params["schema"]).is_valid
+        self.ts_field = params.get("ts_field", "ts")
+        key = params["key"]
+        self.key_level = int(key[6:]) if key.startswith("topic:") else None
+        self.key_field = key[8:] if key.startswith("payload:") else None
+
+    def matches(self, topic: str, levels: list[str]) -> bool:
+        if self.exact is not None:
+            return topic == self.exact
+        return topic_matches(self.filter, levels)
+
+    def key_of(self, levels: list[str], payload: dict) -> str | None:
+        if self.key_level is not None:
+            return levels[self.key_level] if self.key_level < len(levels) else None
+        value = payload.get(self.key_field)
+        if type(value) is str:
+            return value
+        if type(value) is int:
+            return str(value)
+        return None
+
+    def ts_of(self, payload: dict, arrival_ms: float) -> float:
+        if self.ts_field is None:
+            return arrival_ms
+        value = payload.get(self.ts_field)
+        t = type(value)
+        if t is int:
+            try:
+                value = float(value)
+            except OverflowError:
+                return arrival_ms
+            return value if math.isfinite(value) else arrival_ms
+        if t is float and math.isfinite(value):
+            return value
+        return arrival_ms
+
+
+class Decoder:
+    """Turns one message into its events (one per matching source, in ``nodes`` order)."""
+
+    def __init__(self, plan: Plan):
+        self.sources = [_SourceDecoder(i, s.params) for i, s in enumerate(plan.sources)]
+        self.stats = Stats()
+
+    def decode_bytes(self, topic: str, data: bytes, arrival_ms: float) -> list[Event]:
+        """Like :meth:`decode`, for a payload as it comes off the wire. A payload that is not
+        UTF-8 JSON, or larger than MAX_PAYLOAD_BYTES, is rejected as ``not_json``."""
+        payload: Any = _NOT_JSON
+        if len(data) <= MAX_PAYLOAD_BYTES:
+            # NaN and Infinity tokens are accepted: devices send them.
+            with contextlib.suppress(ValueError, RecursionError):
+                payload = json.loads(data)
+        return self.decode(topic, payload, arrival_ms)
+
+    def decode(self, topic: str, payload: Any, arrival_ms: float) -> list[Event]:
+        stats = self.stats
+        stats.messages += 1
+        levels = topic.split("/")
+        events = []
+        matched = False
+        for src in self.sources:
+            if not src.matches(topic, levels):
+                continue
+            matched = True
+            stats.events += 1
+            if type(payload) is not dict:
+                stats.rejected["not_json" if payload is _NOT_JSON else "not_object"] += 1
+                continue
+            if not src.is_valid(payload):
+                stats.rejected["schema"] += 1
+                continue
+            key = src.key_of(levels, payload)
+            if key is None:
+                stats.rejected["key"] += 1
+                continue
+            stats.accepted += 1
+            events.append(Event(src.index, key, src.ts_of(payload, arrival_ms), payload))
+        if not matched:
+            stats.unmatched += 1
+        return events

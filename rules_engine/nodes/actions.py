@@ -1,0 +1,172 @@
+"""``action.alert`` and ``action.publish``: records that leave the graph.
+
+Both fire on a true trigger, in `rising` (default) or `level` mode, with a cooldown in event
+time. The rising edge is judged on the trigger whether or not a cooldown held the fire back.
+"""
+
+from __future__ import annotations
+
+from ..registry import NodeKind, NodeProblem, Port, register
+from ..templates import Template, TemplateError, payload_template
+from ..types import ACTION, BOOL
+
+TRIGGER = Port("trigger", BOOL, "fires when true")
+FIRE_PARAMS = {
+    "mode": {
+        "enum": ["rising", "level"],
+        "default": "rising",
+        "title": "Mode",
+        "description": "rising: when the trigger turns true; level: on every true",
+    },
+    "cooldown_s": {"type": "number", "minimum": 0, "default": 0, "title": "Cooldown (s)"},
+}
+
+
+class Action(NodeKind):
+    group = "actions"
+    inputs = (TRIGGER,)
+    open_ports = True
+    output = ACTION
+    stateful = True
+
+    def templates(self, node) -> dict[str, list[str]]:
+        """Param name → the placeholders its template uses (raises TemplateError)."""
+        raise NotImplementedError
+
+    def check_params(self, node):
+        try:
+            self.templates(node)
+        except TemplateError as exc:
+            return [NodeProblem("schema", ("params",), str(exc))]
+        return []
+
+    def output_type(self, node, in_types):
+        self.check_inputs(node, in_types)
+        allowed = {"key", "ts"} | {p for p in in_types if p != "trigger"}
+        for param, names in self.templates(node).items():
+            for name in names:
+                if name not in allowed:
+                    raise NodeProblem(
+                        "unknown_port",
+                        ("params", param),
+                        f"{{{name}}} names no input of {node.id} (has: {', '.join(sorted(allowed))})",
+                    )
+        return ACTION
+
+    def new_state(self, node):
+        return [False, None]  # trigger was true at the previous evaluation; ts of the last fire
+
+    def make_record(self, node):
+        raise NotImplementedError
+
+    def lower(self, node, g, ins):
+        (v, m), values = ins[0], ins[1:]
+        on = g.and_(v, m)
+        was_on = g.state("was_on", "bool", False)
+        last = g.state("last_fire", "double", float("nan"))
+        fire = on if node.params["mode"] == "level" else g.and_(on, g.not_(was_on))
+        cooldown_ms = float(node.params["cooldown_s"]) * 1000.0
+        if cooldown_ms > 0:  # no fire yet: last is NaN, and NaN < x is false
+            fire = g.and_(fire, g.not_(g.op("Less", g.op("Sub", g.ts, last), g.const(cooldown_ms))))
+        g.set_state("was_on", on)
+        g.set_state("last_fire", g.where(fire, g.ts, last))
+        ports = [p for p in node.fed_ports() if p != "trigger"]
+        g.action(node, fire, dict(zip(ports, values, strict=True)))
+        return fire, g.batch(g.true())
+
+    def make_step(self, node):
+        level = node.params["mode"] == "level"
+        cooldown_ms = float(node.params["cooldown_s"]) * 1000.0
+        ports = [p.name for p in node.ports if p.name in node.inputs and p.name != "trigger"]
+        record = self.make_record(node)
+
+        def step(ins, state, ev):
+            on = ins[0] is True
+            fire = on and (level or not state[0])
+            state[0] = on
+            if not fire:
+                return None
+            last = state[1]
+            if cooldown_ms > 0 and last is not None and ev.ts - last < cooldown_ms:
+                return None
+            state[1] = ev.ts
+            values = dict(zip(ports, ins[1:], strict=True))
+            return record(values, ev)
+
+        return step
+
+
+@register
+class Alert(Action):
+    name = "action.alert"
+    doc = """
+    An alert record: `name`, `severity`, and `message` (a template: {key}, {ts}, {PORT}). Other
+    inputs than `trigger` are carried in the record's values.
+    """
+    params_schema = {
+        "type": "object",
+        "required": ["name"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 128, "title": "Alert name"},
+            "severity": {"enum": ["info", "warning", "critical"], "default": "warning", "title": "Severity"},
+            "message": {"type": "string", "maxLength": 1024, "title": "Message"},
+            **FIRE_PARAMS,
+        },
+    }
+
+    def message(self, node) -> str:
+        return node.params.get("message", node.params["name"].replace("{", "{{").replace("}", "}}") + " on {key}")
+
+    def templates(self, node):
+        return {"message": Template(self.message(node)).names}
+
+    def make_record(self, node):
+        template = Template(self.message(node))
+        fixed = {"action": node.id, "kind": "alert", "name": node.params["name"], "severity": node.params["severity"]}
+
+        def record(values, ev):
+            message = template.render({**values, "key": ev.key, "ts": ev.ts})
+            return {**fixed, "key": ev.key, "ts": ev.ts, "message": message, "values": values}
+
+        return record
+
+
+@register
+class Publish(Action):
+    name = "action.publish"
+    doc = """
+    A command: publishes `payload` (a template string, or JSON whose string leaves are
+    templates; a leaf that is one placeholder keeps the value's type) to `topic` (a template).
+    """
+    params_schema = {
+        "type": "object",
+        "required": ["topic", "payload"],
+        "additionalProperties": False,
+        "properties": {
+            "topic": {"type": "string", "minLength": 1, "maxLength": 512, "title": "Topic"},
+            "payload": {"type": ["object", "string"], "title": "Payload"},
+            **FIRE_PARAMS,
+        },
+    }
+
+    def templates(self, node):
+        return {"topic": Template(node.params["topic"]).names, "payload": payload_template(node.params["payload"])[0]}
+
+    def make_record(self, node):
+        topic = Template(node.params["topic"])
+        _, payload = payload_template(node.params["payload"])
+
+        def record(values, ev):
+            scope = {**values, "key": ev.key, "ts": ev.ts}
+            return {
+                "action": node.id,
+                "kind": "command",
+                "key": ev.key,
+                "ts": ev.ts,
+                "topic": topic.render(scope),
+                "payload": payload(scope),
+                "values": values,
+            }
+
+        return record

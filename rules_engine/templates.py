@@ -1,0 +1,75 @@
+"""Message, topic and payload templates of actions: ``{key}``, ``{ts}`` and port names."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .values import json_value
+
+__all__ = ["Template", "TemplateError", "payload_template"]
+
+TOKEN = re.compile(r"\{\{|\}\}|\{([a-z][a-z0-9_]{0,63})\}|[{}]")
+
+
+class TemplateError(ValueError):
+    pass
+
+
+class Template:
+    """A string with ``{name}`` placeholders; ``{{`` and ``}}`` are literal braces."""
+
+    def __init__(self, text: str):
+        self.parts: list[tuple[bool, str]] = []  # (is_placeholder, text or name)
+        pos = 0
+        for m in TOKEN.finditer(text):
+            if m.start() > pos:
+                self.parts.append((False, text[pos : m.start()]))
+            tok = m.group(0)
+            if tok in ("{{", "}}"):
+                self.parts.append((False, tok[0]))
+            elif m.group(1):
+                self.parts.append((True, m.group(1)))
+            else:
+                raise TemplateError(f"a lone {tok!r} at character {m.start()}: write {tok}{tok} for a brace")
+            pos = m.end()
+        if pos < len(text):
+            self.parts.append((False, text[pos:]))
+        self.names = [name for is_ph, name in self.parts if is_ph]
+        # A template that is exactly one placeholder keeps the value's type in a payload.
+        self.single = self.names[0] if len(self.parts) == 1 and self.parts[0][0] else None
+
+    def render(self, values: dict[str, Any]) -> str:
+        return "".join(json_value(values[t]) if is_ph else t for is_ph, t in self.parts)
+
+
+def payload_template(spec: Any) -> tuple[list[str], Any]:
+    """Compile a payload spec (a string, or JSON whose string leaves are templates).
+
+    Returns the placeholder names it uses and a function of the values giving the payload.
+    """
+    names: list[str] = []
+
+    def compile_(node: Any):
+        if isinstance(node, str):
+            t = Template(node)
+            names.extend(t.names)
+            if t.single is not None:
+                return lambda v, n=t.single: v[n]
+            if not t.names:  # plain text, its {{ and }} unescaped once
+                text = t.render({})
+                return lambda v: text
+            return t.render
+        if isinstance(node, dict):
+            items = [(k, compile_(v)) for k, v in node.items()]
+            return lambda v: {k: f(v) for k, f in items}
+        if isinstance(node, list):
+            fs = [compile_(x) for x in node]
+            return lambda v: [f(v) for f in fs]
+        return lambda v, c=node: c
+
+    fn = compile_(spec)
+    if isinstance(spec, str):  # a string payload is text, even when it is one placeholder
+        t = Template(spec)
+        return t.names, t.render
+    return names, fn

@@ -1,0 +1,147 @@
+"""The MQTT bridge against a real Mosquitto: agents' status and alerts are stored and reach the
+tenant's WebSocket; hostile messages are counted and dropped; a broker restart is survived."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from blueprints.api.serializers import DeviceSerializer
+from blueprints.bridge import Bridge
+from blueprints.models import Alert, Device
+from tests.edge.harness import Publisher, private_broker
+from tests.studio.test_live import connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STATUS = {
+    "state": "online",
+    "bundle": "b" * 64,
+    "uptime_s": 3,
+    "events_in": 10,
+    "events_rejected": 1,
+    "actions_out": 2,
+    "eval_ms": {"p50": 0.2, "p99": 0.9},
+    "ts": 1700000000000,
+}
+ALERT = {
+    "action": "alarm",
+    "kind": "alert",
+    "key": "f1",
+    "ts": 1700000000000,
+    "name": "overspeed",
+    "severity": "warning",
+    "message": "overspeed on f1",
+    "values": {"speed": 12},
+}
+
+
+@pytest.fixture
+def mqtt_broker(tmp_path):
+    broker = private_broker(tmp_path / "mosquitto")
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def bridge(mqtt_broker):
+    b = Bridge(mqtt_broker.url, client_id="bridge-under-test", flush_ms=50)
+    stop = threading.Event()
+    thread = threading.Thread(target=b.run, kwargs={"until": stop}, daemon=True)
+    thread.start()
+    assert b.connected.wait(10), "the bridge did not connect"
+    yield b
+    stop.set()
+    thread.join(10)
+
+
+def wait_for(predicate, timeout: float = 10.0, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_status_and_alerts_are_stored_and_forwarded(acme, globex, mqtt_broker, bridge):
+    ws, ok = await connect(acme["users"]["viewer"], "acme")
+    assert ok
+    await ws.receive_json_from(5)
+    pub = Publisher(mqtt_broker)
+    try:
+        await sync_to_async(pub.publish)(
+            [
+                ("aiot/acme/devices/gw-1/status", json.dumps(STATUS).encode()),
+                ("aiot/acme/devices/gw-1/actions", json.dumps(ALERT).encode()),
+                (
+                    "aiot/acme/devices/gw-1/actions",
+                    json.dumps({**ALERT, "kind": "command", "topic": "x", "payload": {}}).encode(),
+                ),
+                ("aiot/globex/devices/gw-1/actions", json.dumps(ALERT).encode()),
+            ]
+        )
+        messages = [await ws.receive_json_from(10), await ws.receive_json_from(10)]
+    finally:
+        pub.close()
+    kinds = {m["type"]: m for m in messages}
+    [status] = kinds["device.status"]["data"]  # a list: one message per flush, for every device in it
+    assert status["device_id"] == "gw-1" and status["state"] == "online"
+    assert status["last_status"]["eval_ms"] == {"p50": 0.2, "p99": 0.9}
+    assert kinds["alert"]["data"]["name"] == "overspeed" and kinds["alert"]["data"]["device"] == "gw-1"
+    assert await ws.receive_nothing(0.5)  # globex's alert and the command are not Acme's live messages
+    device = await sync_to_async(Device.objects.get)(tenant=acme["tenant"], device_id="gw-1")
+    assert device.state == "online" and device.bundle_id == "b" * 64
+    assert status == json.loads(json.dumps(DeviceSerializer(device).data))  # the live message is the API's device
+    assert await sync_to_async(Alert.objects.filter(tenant=acme["tenant"], name="overspeed", ts=1.7e12).count)() == 1
+    assert await sync_to_async(Alert.objects.filter(tenant=globex["tenant"], ts=1.7e12).count)() == 1
+    await ws.disconnect()
+
+
+def test_hostile_messages_are_counted_and_the_bridge_goes_on(acme, mqtt_broker, bridge):
+    pub = Publisher(mqtt_broker)
+    try:
+        pub.publish(
+            [
+                ("aiot/acme/devices/gw-1/status", b"not json"),
+                ("aiot/acme/devices/gw-1/status", b"[" * 100_000 + b"]" * 100_000),
+                ("aiot/acme/devices/gw-1/status", b'{"state": "' + b"x" * 300_000 + b'"}'),
+                ("aiot/acme/devices/gw-1/status", b'{"state": "sleeping"}'),
+                ("aiot/acme/devices/gw-1/actions", b'{"kind": "alert", "ts": "yesterday"}'),
+                ("aiot/nosuch/devices/gw-1/status", json.dumps(STATUS).encode()),
+                ("aiot/acme/devices/gw-404/status", json.dumps(STATUS).encode()),
+                ("aiot/acme/devices/gw-1/status", json.dumps(STATUS).encode()),
+            ]
+        )
+    finally:
+        pub.close()
+    wait_for(lambda: bridge.stats.received >= 8, what="all 8 messages")
+    wait_for(lambda: Device.objects.get(tenant=acme["tenant"], device_id="gw-1").state == "online", what="status")
+    rejected = dict(bridge.stats.rejected)
+    assert rejected == {
+        "not_json": 1,
+        "too_deep": 1,
+        "too_large": 1,
+        "status": 1,
+        "alert": 1,
+        "unknown_tenant": 1,
+        "unknown_device": 1,
+    }, rejected
+
+
+def test_it_reconnects_after_a_broker_restart(acme, mqtt_broker, bridge):
+    mqtt_broker.kill()
+    wait_for(lambda: not bridge.connected.is_set(), what="the bridge to notice")
+    mqtt_broker.start()
+    assert bridge.connected.wait(40), "the bridge did not reconnect"
+    pub = Publisher(mqtt_broker)
+    try:
+        pub.publish([("aiot/acme/devices/gw-1/actions", json.dumps({**ALERT, "ts": 42}).encode())])
+    finally:
+        pub.close()
+    wait_for(lambda: Alert.objects.filter(tenant=acme["tenant"], ts=42).exists(), 15, "the alert after the restart")

@@ -1,0 +1,141 @@
+"""Deployments end to end: a live studio (HTTP for bundle downloads), the bridge, a real
+Mosquitto, five real edge agents. A good bundle reaches all; a bad one stops at the canary and is
+rolled back; an agent offline during a deployment catches up when it returns."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+
+import pytest
+from django.conf import settings
+
+from blueprints.actions import do_compile_version, do_register_device
+from blueprints.actions.bundles import studio_signing_key
+from blueprints.actions.deployments import do_create_deployment
+from blueprints.bridge import Bridge
+from blueprints.models import BlueprintVersion, Deployment, Device
+from tests.edge.harness import AgentProcess, Publisher, forklift_message, private_broker
+from tests.studio.conftest import SYSTEM
+
+pytestmark = pytest.mark.django_db(transaction=True)
+GROUP = "line-1"
+# Tests never fail on time: the latency gate is left wide open here (a busy test machine slows
+# agents at random); the reject-rate gate is the one this test trips on purpose.
+GATES = {"max_p99_ratio": 1e6}
+
+
+def wait_for(predicate, timeout: float = 30.0, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def fleet(acme, live_server, tmp_path):
+    broker = private_broker(tmp_path / "mosquitto")
+    settings.MQTT_URL, settings.PUBLIC_URL = broker.url, live_server.url
+    bridge = Bridge(broker.url, client_id="bridge-deploy", flush_ms=50)
+    stop = threading.Event()
+    thread = threading.Thread(target=bridge.run, kwargs={"until": stop}, daemon=True)
+    thread.start()
+    key = studio_signing_key()
+    pub = tmp_path / "studio.pub"
+    from cryptography.hazmat.primitives import serialization
+
+    pub.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    first = acme["bundle"]
+    path = tmp_path / "first.aiotb"
+    path.write_bytes(bytes(first.data))
+    agents = {}
+    for i in range(1, 6):
+        device, token = do_register_device(SYSTEM, acme["tenant"], f"gw-{i:02d}", group=GROUP)
+        agents[device.device_id] = AgentProcess(
+            broker, path, tmp_path, "--token", token, "--trust", str(pub), device=device.device_id
+        ).start()
+    feeding = threading.Event()
+
+    def feed():  # telemetry keeps flowing, so that health gates have something to judge
+        pubber = Publisher(broker)
+        i = 0
+        while not feeding.is_set():
+            pubber.publish([forklift_message(i + j, alert=False) for j in range(10)])
+            i += 10
+            time.sleep(0.1)
+        pubber.close()
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    yield {"broker": broker, "agents": agents, "path": path, "bridge": bridge}
+    feeding.set()
+    for a in agents.values():
+        a.kill()
+    stop.set()
+    thread.join(10)
+    feeder.join(10)
+    broker.stop()
+
+
+def bundles_of(acme) -> dict[str, str]:
+    return dict(Device.objects.filter(tenant=acme["tenant"], group=GROUP).values_list("device_id", "bundle_id"))
+
+
+def compile_with(acme, **params) -> str:
+    return do_compile_version(SYSTEM, acme["version"], params).bundle_id
+
+
+def bad_bundle(acme) -> str:
+    """A graph whose source schema every real payload fails: it rejects every event."""
+    graph = copy.deepcopy(acme["version"].graph)
+    graph["nodes"][0]["params"]["schema"]["required"] = ["speed_kmh", "firmware_signature"]
+    graph["nodes"][0]["params"]["schema"]["properties"]["firmware_signature"] = {"type": "string"}
+    v = BlueprintVersion.objects.create(blueprint=acme["blueprint"], version="0.9.0", graph=graph)
+    return do_compile_version(SYSTEM, v, {}).bundle_id
+
+
+def test_good_bundle_reaches_all_bad_one_stops_at_the_canary_offline_one_catches_up(acme, fleet):
+    first = acme["bundle"].bundle_id
+    wait_for(
+        lambda: (
+            set(bundles_of(acme).values()) == {first}
+            and Device.objects.filter(group=GROUP, state="online").count() == 5
+        ),
+        40,
+        "five agents online",
+    )
+
+    good = compile_with(acme, limit=9)
+    d = do_create_deployment(
+        SYSTEM, acme["tenant"], good, GROUP, "canary", canary_count=1, health_window_s=1, timeout_s=30, **GATES
+    )
+    wait_for(lambda: Deployment.objects.get(pk=d.pk).state == "done", 60, "the good deployment to finish")
+    assert set(bundles_of(acme).values()) == {good}
+
+    bad = bad_bundle(acme)
+    d2 = do_create_deployment(
+        SYSTEM, acme["tenant"], bad, GROUP, "canary", canary_count=1, health_window_s=30, timeout_s=30, **GATES
+    )
+    wait_for(lambda: Deployment.objects.get(pk=d2.pk).state == "rolled_back", 120, "the bad one to roll back")
+    d2.refresh_from_db()
+    assert "rejects" in d2.reason, d2.reason
+    assert d2.targets.filter(phase="rest", state="pending").count() == 4  # never sent to the rest
+    wait_for(lambda: set(bundles_of(acme).values()) == {good}, 30, "all five back on the good bundle")
+
+    sleeper = fleet["agents"]["gw-05"]
+    sleeper.stop()
+    wait_for(
+        lambda: Device.objects.get(tenant=acme["tenant"], device_id="gw-05").state == "offline", 20, "gw-05 offline"
+    )
+    newer = compile_with(acme, limit=10)
+    d3 = do_create_deployment(SYSTEM, acme["tenant"], newer, GROUP, "all", timeout_s=30, **GATES)
+    wait_for(lambda: Deployment.objects.get(pk=d3.pk).state == "done", 60, "the deployment without gw-05")
+    assert bundles_of(acme)["gw-05"] == good
+    sleeper.start()
+    wait_for(lambda: bundles_of(acme)["gw-05"] == newer, 60, "gw-05 to catch up")

@@ -1,0 +1,351 @@
+"""Validation: tables of graphs and the exact problems expected; hostile documents; laws."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edge_compiler.models import OnnxModels
+from rules_engine import validate
+from rules_engine.document import JsonError, loads_limited
+from rules_engine.interpreter import Interpreter
+from rules_engine.validation import build_plan
+from tests.engine_cases import CONFORMANCE
+
+SOURCE = {
+    "id": "src",
+    "type": "source.telemetry",
+    "params": {
+        "topic": "site/+/dev/+/telemetry",
+        "key": "topic:3",
+        "schema": {
+            "type": "object",
+            "properties": {
+                "ts": {"type": "number"},
+                "speed": {"type": "number"},
+                "on": {"type": "boolean"},
+                "zone": {"enum": ["aisle", "dock", "yard"]},
+                "name": {"type": "string"},
+            },
+        },
+    },
+}
+
+
+def graph(*nodes: dict, edges=(), params=None) -> dict:
+    doc = {"format": "aiot.graph/v1", "nodes": [copy.deepcopy(SOURCE), *nodes], "edges": list(edges)}
+    if params is not None:
+        doc["params"] = {"type": "object", "properties": params}
+    return doc
+
+
+def node(nid: str, type_: str, **params) -> dict:
+    return {"id": nid, "type": type_, "params": params}
+
+
+def e(a: str, b: str) -> dict:
+    return {"from": a, "to": b}
+
+
+def codes(doc, params=None) -> set[tuple]:
+    return {(p.node, p.path, p.code) for p in validate(doc, params)}
+
+
+SPEED = node("speed", "field", path="speed")
+FAST = node("fast", "compare", op="gt", value=8)
+ALARM = node("alarm", "action.alert", name="overspeed")
+GOOD_EDGES = [e("src", "speed"), e("speed", "fast.a"), e("fast", "alarm.trigger")]
+
+TABLE = [
+    ("a valid graph has no problems", graph(SPEED, FAST, ALARM, edges=GOOD_EDGES), set()),
+    (
+        "it rejects a duplicate id",
+        graph(SPEED, FAST, ALARM, node("fast", "logic.not"), edges=GOOD_EDGES),
+        {("fast", "/nodes/4", "duplicate_id")},
+    ),
+    (
+        "it rejects an unknown type",
+        graph(SPEED, FAST, ALARM, node("odd", "math.pow"), edges=GOOD_EDGES),
+        {("odd", "/nodes/4", "unknown_type")},
+    ),
+    (
+        "it rejects an unknown port",
+        graph(SPEED, FAST, ALARM, edges=[*GOOD_EDGES[:2], e("fast", "alarm.trigger"), e("speed", "fast.c")]),
+        {("fast", "/edges/3/to", "unknown_port")},
+    ),
+    (
+        "it rejects an edge into a port fed twice",
+        graph(SPEED, FAST, ALARM, edges=[*GOOD_EDGES, e("fast", "alarm.trigger")]),
+        {("alarm", "/edges/3/to", "duplicate_input")},
+    ),
+    (
+        "it rejects an unfed input",
+        graph(SPEED, FAST, ALARM, edges=[e("src", "speed"), e("fast", "alarm.trigger")]),
+        {("fast", "/nodes/2", "unfed_input")},
+    ),
+    (
+        "it rejects a number fed into a bool port",
+        graph(SPEED, FAST, ALARM, edges=[e("src", "speed"), e("speed", "fast.a"), e("speed", "alarm.trigger")]),
+        {("alarm", "/edges/2/to", "type_mismatch")},
+    ),
+    (
+        "it rejects a cycle, naming its nodes",
+        graph(
+            SPEED,
+            node("a", "math.add"),
+            node("b", "math.abs"),
+            edges=[e("src", "speed"), e("speed", "a.a"), e("b", "a.b"), e("a", "b")],
+        ),
+        {("a", "/nodes/2", "cycle")},
+    ),
+    (
+        "it rejects an action that no source reaches",
+        graph(
+            node("t", "const", value=True), node("n", "logic.not"), ALARM, edges=[e("t", "n"), e("n", "alarm.trigger")]
+        ),
+        {
+            ("n", "/nodes/2", "const_only"),
+            ("alarm", "/nodes/3", "const_only"),
+            ("alarm", "/nodes/3", "unreachable_action"),
+        },
+    ),
+    (
+        "it rejects a $param that is not declared",
+        graph(SPEED, node("fast", "compare", op="gt", value={"$param": "limit"}), ALARM, edges=GOOD_EDGES),
+        {("fast", "/nodes/2/params/value", "unknown_param")},
+    ),
+    (
+        "it rejects a parameter value outside its schema",
+        graph(
+            SPEED,
+            node("fast", "compare", op="gt", value={"$param": "limit"}),
+            ALARM,
+            edges=GOOD_EDGES,
+            params={"limit": {"type": "number", "minimum": 0, "default": -1}},
+        ),
+        {(None, "/params/properties/limit", "param_value")},
+    ),
+    (
+        "it rejects a field the source does not declare",
+        graph(node("speed", "field", path="velocity"), FAST, ALARM, edges=GOOD_EDGES),
+        {("speed", "/nodes/1/params/path", "unknown_field")},
+    ),
+    (
+        "it rejects node params that break the type's schema",
+        graph(SPEED, node("fast", "compare", op="bigger", value=8), ALARM, edges=GOOD_EDGES),
+        {("fast", "/nodes/2/params/op", "schema")},
+    ),
+    (
+        "it rejects ordering categories",
+        graph(
+            node("zone", "field", path="zone"),
+            node("fast", "compare", op="gt", value="dock"),
+            ALARM,
+            edges=[e("src", "zone"), e("zone", "fast.a"), e("fast", "alarm.trigger")],
+        ),
+        {("fast", "/edges/1/to", "type_mismatch")},
+    ),
+    (
+        "it rejects a category value outside the enum",
+        graph(
+            node("zone", "field", path="zone"),
+            node("fast", "compare", op="eq", value="roof"),
+            ALARM,
+            edges=[e("src", "zone"), e("zone", "fast.a"), e("fast", "alarm.trigger")],
+        ),
+        {("fast", "/nodes/2/params/value", "type_mismatch")},
+    ),
+    (
+        "it rejects a message placeholder that names no port",
+        graph(SPEED, FAST, node("alarm", "action.alert", name="x", message="{speed} km/h"), edges=GOOD_EDGES),
+        {("alarm", "/nodes/3/params/message", "unknown_port")},
+    ),
+    (
+        "it rejects a window with neither size nor duration",
+        graph(
+            SPEED,
+            node("w", "window.agg", agg="mean"),
+            node("fast", "compare", op="gt", value=8),
+            ALARM,
+            edges=[e("src", "speed"), e("speed", "w"), e("w", "fast.a"), e("fast", "alarm.trigger")],
+        ),
+        {("w", "/nodes/2/params", "schema")},
+    ),
+    (
+        "it rejects an edge from a node that does not exist",
+        graph(SPEED, FAST, ALARM, edges=[*GOOD_EDGES, e("ghost", "alarm.extra")]),
+        {(None, "/edges/3/from", "unknown_port")},
+    ),
+]
+
+
+@pytest.mark.parametrize("title,doc,expected", TABLE, ids=[t[0] for t in TABLE])
+def test_validation_table(title, doc, expected):
+    assert codes(doc) == expected
+
+
+def validation_cases():
+    return sorted((CONFORMANCE / "validation").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", validation_cases(), ids=lambda p: p.stem)
+def test_shared_validation_case(path):
+    case = json.loads(path.read_text())
+    models = OnnxModels(str(path.parent))
+    got = {(p.node, p.path, p.code) for p in validate(case["graph"], case.get("params"), models=models)}
+    expected = {(p["node"], p["path"], p["code"]) for p in case["problems"]}
+    assert got == expected, case.get("description")
+
+
+def test_every_problem_names_its_node_when_it_has_one():
+    doc = graph(
+        SPEED, node("fast", "compare", op="gt"), node("alarm", "action.alert", name="x"), edges=[e("src", "speed")]
+    )
+    problems = validate(doc)
+    assert problems and all(p.node in {"fast", "alarm"} for p in problems)
+    assert all(p.message for p in problems)
+
+
+def test_it_reports_every_problem_at_once():
+    doc = graph(
+        node("speed", "field", path="velocity"),
+        node("fast", "compare", op="gt", value={"$param": "nope"}),
+        node("odd", "no.such"),
+        edges=[e("src", "speed"), e("speed", "fast.a")],
+    )
+    found = {p.code for p in validate(doc)}
+    assert {"unknown_field", "unknown_param", "unknown_type"} <= found
+
+
+# --- hostile documents ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "doc",
+    [None, 42, "graph", [], {}, {"format": "aiot.graph/v1"}, {"format": "aiot.graph/v1", "nodes": {}, "edges": 3}],
+)
+def test_it_reports_a_schema_problem_for_documents_of_the_wrong_shape(doc):
+    problems = validate(doc)
+    assert problems and all(p.code == "schema" for p in problems)
+
+
+def test_it_refuses_100000_nodes_quickly():
+    doc = {
+        "format": "aiot.graph/v1",
+        "nodes": [{"id": f"n{i}", "type": "const", "params": {"value": 1}} for i in range(100_000)],
+        "edges": [],
+    }
+    started = time.perf_counter()
+    problems = validate(doc)
+    assert [p.code for p in problems] == ["schema"] and "100000 nodes" in problems[0].message
+    assert time.perf_counter() - started < 5  # a hang would be minutes; this is not a speed test
+
+
+def test_it_refuses_huge_strings():
+    doc = graph(SPEED, node("fast", "compare", op="gt", value="x" * 1_000_000), ALARM, edges=GOOD_EDGES)
+    assert any(p.code == "schema" and p.path.startswith("/nodes/2/params/value") for p in validate(doc))
+
+
+def test_deep_nesting_is_a_json_error_not_a_crash():
+    with pytest.raises(JsonError, match="nests deeper"):
+        loads_limited("[" * 100_000 + "]" * 100_000)
+    deep: dict = {}
+    cursor = deep
+    for _ in range(5000):
+        cursor["x"] = {}
+        cursor = cursor["x"]
+    doc = graph(SPEED, FAST, ALARM, edges=GOOD_EDGES)
+    doc["nodes"][0]["params"]["schema"]["properties"]["deep"] = deep
+    assert all(p.code == "schema" for p in validate(doc))
+
+
+def test_non_json_is_a_clear_error():
+    with pytest.raises(JsonError, match="line 1 column"):
+        loads_limited("{nodes: []}")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=json_values)
+def test_validation_never_raises_on_arbitrary_json(doc):
+    assert isinstance(validate(doc), list)
+
+
+def mutate_strategy():
+    base = graph(SPEED, FAST, ALARM, edges=GOOD_EDGES)
+    return st.builds(
+        lambda path, value: (path, value),
+        st.sampled_from(
+            [
+                "/nodes/1/params/path",
+                "/nodes/2/params/op",
+                "/nodes/2/params/value",
+                "/edges/1/to",
+                "/nodes/3/type",
+                "/nodes/0/params/key",
+            ]
+        ),
+        json_values,
+    ), base
+
+
+@settings(max_examples=300, deadline=None)
+@given(change=mutate_strategy()[0])
+def test_validation_never_raises_on_mutated_graphs(change):
+    path, value = change
+    doc = copy.deepcopy(mutate_strategy()[1])
+    *parents, last = path.strip("/").split("/")
+    target = doc
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    target[last] = value
+    assert isinstance(validate(doc), list)
+
+
+PLAN = build_plan(
+    graph(
+        SPEED,
+        FAST,
+        node("alarm", "action.alert", name="x", message="{v} at {ts}"),
+        edges=[*GOOD_EDGES, e("speed", "alarm.v")],
+    )
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    payload=json_values,
+    topic=st.sampled_from(["site/a/dev/d1/telemetry", "site/a/dev", "x"]),
+    arrival=st.floats(0, 1e13),
+)
+def test_the_interpreter_never_raises_on_arbitrary_payloads(payload, topic, arrival):
+    engine = Interpreter(PLAN)
+    records = engine.process(topic, payload, arrival)
+    stats = engine.stats
+    assert stats.events == stats.accepted + sum(stats.rejected.values())
+    assert all(r["kind"] == "alert" for r in records)
+
+
+def test_an_unknown_type_is_the_one_problem_of_its_edges():
+    doc = graph(SPEED, node("fast", "compare.fancy", op="gt"), ALARM, edges=GOOD_EDGES)
+    assert codes(doc) == {("fast", "/nodes/2", "unknown_type")}
+
+
+def test_a_bad_parameter_value_is_the_one_problem_of_the_nodes_using_it():
+    doc = graph(
+        SPEED,
+        node("fast", "compare", op="gt", value={"$param": "limit"}),
+        ALARM,
+        edges=GOOD_EDGES,
+        params={"limit": {"type": "number", "default": 8}},
+    )
+    assert codes(doc, {"limit": "fast"}) == {(None, "/params/properties/limit", "param_value")}
