@@ -7,6 +7,8 @@ import { BlueprintDetailPage } from "./pages/BlueprintDetailPage";
 import { BlueprintsPage } from "./pages/BlueprintsPage";
 import { CatalogPage } from "./pages/CatalogPage";
 import { DashboardPage } from "./pages/DashboardPage";
+import { DeploymentDetailPage } from "./pages/DeploymentDetailPage";
+import { DeploymentsPage } from "./pages/DeploymentsPage";
 import { LoginPage } from "./pages/LoginPage";
 
 function Root() {
@@ -54,6 +56,8 @@ export const routes: RouteObject[] = [
                 lazy: async () => ({ Component: (await import("./pages/EditorPage")).EditorPage }),
               },
               { path: "catalog", element: <CatalogPage /> },
+              { path: "deployments", element: <DeploymentsPage /> },
+              { path: "deployments/:id", element: <DeploymentDetailPage /> },
               {
                 path: "admin",
                 element: <AdminLayout />,

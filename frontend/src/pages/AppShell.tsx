@@ -77,6 +77,9 @@ export function TenantShell() {
             <NavLink to={`/t/${tenant}/blueprints`} data-testid="nav-blueprints">
               Blueprints
             </NavLink>
+            <NavLink to={`/t/${tenant}/deployments`} data-testid="nav-deployments">
+              Deployments
+            </NavLink>
             <NavLink to={`/t/${tenant}/catalog`} data-testid="nav-catalog">
               Catalog
             </NavLink>

@@ -5,6 +5,7 @@ import { useLive } from "../api/live";
 import type { Alert, Device, Page } from "../api/types";
 import { useTenant } from "../auth/session";
 import { ErrorNote, Modal, Spinner, formatTime, formatValue, useAsync } from "../components/ui";
+import { DashboardDeployments } from "./DeploymentsPage";
 import { eventsPerSecond, mergeDevice, type DeviceRow } from "./devices";
 
 function isOnline(state: string | undefined) {
@@ -229,6 +230,7 @@ function Alerts() {
 export function DashboardPage() {
   return (
     <div className="page dashboard">
+      <DashboardDeployments />
       <Devices />
       <Alerts />
     </div>

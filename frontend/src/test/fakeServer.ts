@@ -60,6 +60,8 @@ export function defaultRoutes(): Record<string, Handler> {
         { device_id: "gw-1", name: "Dock gateway", group: "dock", state: "offline", bundle: null, last_status: null, last_seen: null },
       ],
     }),
+    "GET /api/v1/t/demo/deployments/": () => ({ body: { count: 0, next: null, previous: null, results: [] } }),
+    "GET /api/v1/t/demo/bundles/": () => ({ body: { count: 0, next: null, previous: null, results: [] } }),
     "GET /api/v1/t/demo/alerts/": () => ({
       body: {
         count: 1,
