@@ -40,6 +40,7 @@ from .status import Counters
 
 __all__ = ["Agent"]
 
+QUIET_S = 0.005  # while a batch waits, the socket is read at most this often (not per message)
 MISC_INTERVAL_S = 1.0  # keepalive pings and timeouts (paho's loop_misc)
 FINAL_ACK_WAIT_S = 2.0  # for the offline status at exit
 
@@ -70,6 +71,7 @@ class Agent:
         self._last_eval = -1e9  # when the last evaluation started
         self._last_eval_end = -1e9
         self._packets = 0  # packets our callbacks saw: tells the read loop it got something
+        self._last_read = 0.0
 
         self._connected = False
         self._ever_connected = False
@@ -85,6 +87,7 @@ class Agent:
         self.outbox = Outbox(
             self.client, queue_max=config.queue_max, window=config.inflight_max, counters=self.counters, log=log
         )
+        self._fast = self.outbox.fast  # our own reads and writes of the hot packets (mqtt_fast.py)
 
     @property
     def evaluator(self):
@@ -157,9 +160,11 @@ class Agent:
             pending=self.outbox.pending,
         )
         self._next_status = 0.0  # say we are online at once
+        self.outbox.connected()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was_connected, self._connected = self._connected, False
+        self.outbox.disconnected()
         delay = self._schedule_reconnect()
         if was_connected and not self._stopping:
             self.log.warning("disconnected", reason=str(reason_code), retry_in_s=delay, pending=self.outbox.pending)
@@ -258,14 +263,17 @@ class Agent:
 
     # ---------------------------------------------------------------- evaluation and actions out
     def _evaluate(self) -> None:
-        events, self._batch = self._batch, []
+        batch, self._batch = self._batch, []
         self._last_eval = time.monotonic()
-        t0 = time.perf_counter()
-        records = self.evaluator.run(events)
-        self.counters.eval_ms.append((time.perf_counter() - t0) * 1000.0)
-        self.counters.batches += 1
-        for record in records:
-            self._emit(record)
+        batch_max = self.config.batch_max
+        for start in range(0, len(batch), batch_max):  # a message may make more than one event
+            events = batch[start : start + batch_max] if len(batch) > batch_max else batch
+            t0 = time.perf_counter()
+            records = self.evaluator.run(events)
+            self.counters.eval_ms.append((time.perf_counter() - t0) * 1000.0)
+            self.counters.batches += 1
+            for record in records:
+                self._emit(record)
         self._last_eval_end = time.monotonic()
 
     def _emit(self, record: dict) -> None:
@@ -320,6 +328,7 @@ class Agent:
         if self._connected:
             # Past the queue: the status must not wait behind a backlog of actions.
             self.outbox.send_now(self.topic_status, dumps(self._status(state)), retain=True)
+            self.outbox.flush()
 
     # ---------------------------------------------------------------- deployments
     def _on_deploy(self, payload: bytes, retain: bool) -> None:
@@ -400,6 +409,15 @@ class Agent:
     def _read(self) -> None:
         """Read until the socket is drained, the batch is full or its first event has waited long enough."""
         client, batch_max = self.client, self.config.batch_max
+        if self._fast:
+            while True:
+                room = batch_max - len(self._batch)
+                if room <= 0 or client.fast_read(room) <= 0:
+                    return
+                if not (client.fast_more or client.fast_buffered()):
+                    return  # drained: the read took less than it could
+                if self.batch_s and self._batch and time.monotonic() >= self._read_until:
+                    return
         while True:
             before = self._packets
             if client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
@@ -410,21 +428,38 @@ class Agent:
                 return
 
     def _tick(self, timeout: float) -> None:
-        """One pass: wait for the socket (or a wake-up), read, evaluate, publish."""
+        """One pass: wait for the socket (or a wake-up), read, evaluate, publish.
+
+        While a batch waits for its evaluation (``_eval_at``), the socket is not watched: what
+        arrives meanwhile is read in one go when the batch is due, or QUIET_S after the last
+        read, rather than with one wake-up per message."""
         client = self.client
         sock = client.socket()
         rlist: list = [self._wake_r]
         wlist: list = []
+        ready = False  # something to read without waiting for the socket
         if sock is not None:
-            rlist.append(sock)
+            if self._batch and not self._stopping:
+                read_at = min(self._eval_at, self._last_read + QUIET_S)
+                wait = read_at - time.monotonic()
+                if wait <= 0:
+                    ready = True
+                else:
+                    timeout = min(timeout, wait)
+            else:
+                rlist.append(sock)
+                if self._fast:
+                    ready = client.fast_buffered()
+                else:
+                    ready = getattr(sock, "pending", None) is not None and sock.pending() > 0  # TLS
             if client.want_write():
                 wlist.append(sock)
-        tls_pending = sock is not None and getattr(sock, "pending", None) is not None and sock.pending() > 0
         try:
-            readable, _, _ = select.select(rlist, wlist, [], 0.0 if tls_pending else max(0.0, timeout))
+            readable, _, _ = select.select(rlist, wlist, [], 0.0 if ready else max(0.0, timeout))
         except (OSError, ValueError):  # the socket was closed under us: paho notices on the next call
             readable = []
-        if sock is not None and (tls_pending or sock in readable):
+        if sock is not None and (ready or sock in readable):
+            self._last_read = time.monotonic()
             self._read()
         if self._wake_r in readable:
             with contextlib.suppress(OSError):
@@ -435,6 +470,7 @@ class Agent:
         if not self._batch:
             self._apply_deploys()
         self.outbox.pump()
+        self.outbox.flush()
         if client.socket() is not None and client.want_write():
             client.loop_write()
 
