@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db import close_old_connections, transaction
 
-from rules_engine.document import MAX_DEPTH, max_depth
+from rules_engine.document import MAX_DEPTH, max_depth, unstorable_text
 
 from .actions import Invalid, do_record_alert, do_record_device_statuses
 from .actions.deployments import advance_deployments, catch_up
@@ -79,6 +79,8 @@ def parse_message(topic: str, payload: bytes) -> tuple[str, str, str, dict] | st
         return "not_json"
     if not isinstance(body, dict):
         return "not_object"
+    if unstorable_text(body, text) is not None:
+        return "unstorable_text"
     return levels[1], levels[3], levels[4], body
 
 

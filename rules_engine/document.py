@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_BYTES", "JsonError", "loads_limited", "max_depth"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_BYTES",
+    "JsonError",
+    "loads_limited",
+    "max_depth",
+    "unstorable_text",
+]
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
@@ -71,6 +79,52 @@ def loads_limited(
         raise JsonError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise JsonError(f"{what} nests too deeply") from None
+
+
+# Text that may hold a NUL or a lone surrogate: a \u0000 or \uD800-\uDFFF escape, or a raw NUL.
+_SUSPECT_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|\x00")
+
+
+def unstorable_text(value: Any, source_text: str | None = None) -> str | None:
+    """JSON pointer of the first string (key or value) that no database or UTF-8 file can hold.
+
+    PostgreSQL refuses NUL characters in text and jsonb, and a lone surrogate cannot be encoded
+    as UTF-8; JSON can spell both. Given the text the value was parsed from, documents that
+    cannot contain either are cleared without a walk.
+    """
+    if source_text is not None and not _SUSPECT_TEXT.search(source_text):
+        return None
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        pointer, item = stack.pop()
+        if isinstance(item, str):
+            if _bad_text(item):
+                return pointer
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                child_pointer = f"{pointer}/{_escape(key)}"
+                if _bad_text(key):
+                    return child_pointer
+                stack.append((child_pointer, child))
+        elif isinstance(item, list):
+            stack.extend((f"{pointer}/{i}", child) for i, child in enumerate(item))
+    return None
+
+
+def _bad_text(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _escape(key: str) -> str:
+    # The pointer itself must be printable and storable, so the offending characters are spelled out.
+    key = key.replace("~", "~0").replace("/", "~1").replace("\x00", "\\u0000")
+    return key.encode("utf-8", "backslashreplace").decode()
 
 
 def is_finite_number(value: Any) -> bool:

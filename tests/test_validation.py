@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from edge_compiler.models import OnnxModels
 from rules_engine import validate
-from rules_engine.document import JsonError, loads_limited
+from rules_engine.document import JsonError, loads_limited, unstorable_text
 from rules_engine.interpreter import Interpreter
 from rules_engine.validation import build_plan
 from tests.engine_cases import CONFORMANCE
@@ -349,3 +349,18 @@ def test_a_bad_parameter_value_is_the_one_problem_of_the_nodes_using_it():
         params={"limit": {"type": "number", "default": 8}},
     )
     assert codes(doc, {"limit": "fast"}) == {(None, "/params/properties/limit", "param_value")}
+
+
+@pytest.mark.parametrize(
+    "text,pointer",
+    [
+        ('{"a": ["ok", "x\\u0000"]}', "/a/1"),
+        ('{"a": {"b\\u0000": 1}}', "/a/b\\u0000"),
+        ('{"a/b": "\\udc00"}', "/a~1b"),
+        ('["\\ud83d\\ude00", "\\u00e9"]', None),  # a surrogate pair is one character: fine
+        ('{"a": "\\\\u0000"}', None),  # an escaped backslash, then the letters u0000: fine
+    ],
+)
+def test_unstorable_text_names_the_string_no_database_can_hold(text, pointer):
+    assert unstorable_text(json.loads(text), text) == pointer
+    assert unstorable_text(json.loads(text)) == pointer  # the walk alone agrees with the pre-check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -9,6 +10,8 @@ from rest_framework import authentication, exceptions
 
 from ..models import ApiToken, Device
 from ..models.tenancy import matches
+
+_HEX8 = re.compile(r"[0-9a-f]{8}")  # secrets.token_hex(4): anything else cannot be a token
 
 
 def bearer(request) -> str | None:
@@ -20,7 +23,7 @@ def bearer(request) -> str | None:
 def split_token(secret: str, kind: str) -> str | None:
     """The lookup prefix of ``aiot_<kind>_<prefix>_<secret>``, or None if it is not one."""
     parts = secret.split("_", 3)
-    if len(parts) != 4 or parts[0] != "aiot" or parts[1] != kind or len(parts[2]) != 8:
+    if len(parts) != 4 or parts[0] != "aiot" or parts[1] != kind or not _HEX8.fullmatch(parts[2]):
         return None
     return parts[2]
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import APIException, ParseError
 
-from rules_engine.document import MAX_DEPTH, max_depth
+from rules_engine.document import MAX_DEPTH, max_depth, unstorable_text
 
 
 class TooLarge(APIException):
@@ -37,9 +37,15 @@ class LimitedJSONParser(parsers.JSONParser):
         if text.count("[") + text.count("{") > MAX_DEPTH and max_depth(text) > MAX_DEPTH:
             raise ParseError(f"the JSON nests deeper than {MAX_DEPTH} levels")
         try:
-            return json.loads(text, parse_constant=_no_constants)
+            body = json.loads(text, parse_constant=_no_constants)
         except ValueError as exc:
             raise ParseError(f"the body is not valid JSON: {exc}") from None
+        bad = unstorable_text(body, text)
+        if bad is not None:
+            raise ParseError(
+                f"the text at {bad or '/'} holds a NUL character or a lone UTF-16 surrogate, which cannot be stored"
+            )
+        return body
 
 
 def _no_constants(name: str):

@@ -192,6 +192,9 @@ def test_the_last_admin_cannot_leave(acme, client_as):
         (b'{"slug": 5, "title": []}', "application/json", "validation"),
         (b'{"slug": "x", "title": "' + b"y" * 3_000_000 + b'"}', "application/json", "too_large"),
         (b"\xff\xfe", "application/json", "parse_error"),
+        # JSON can spell what PostgreSQL and UTF-8 cannot hold: refused up front, on every database.
+        (b'{"slug": "x", "title": "a\\u0000b"}', "application/json", "parse_error"),
+        (b'{"slug": "x", "title": "ok", "\\ud800": 1}', "application/json", "parse_error"),
     ],
 )
 def test_bad_bodies_get_a_json_error_naming_what_is_wrong(acme, client_as, payload, content_type, code):
@@ -200,6 +203,20 @@ def test_bad_bodies_get_a_json_error_naming_what_is_wrong(acme, client_as, paylo
     )
     assert 400 <= r.status_code < 500 and body(r)["error"]["code"] == code, body(r)
     assert body(r)["error"]["message"]
+    if b"\\u" in payload:
+        assert body(r)["error"]["message"].startswith(("the text at /title ", "the text at /\\ud800 "))
+
+
+def test_query_strings_and_tokens_no_database_can_hold_are_refused(acme, client_as):
+    designer = client_as(acme["users"]["designer"])
+    r = designer.get("/api/v1/t/acme/blueprints/?q=a%00b")
+    assert r.status_code == 400 and body(r)["error"]["field"] == "q", body(r)
+    r = designer.get("/api/v1/t/acme/blueprints/?q=ok")
+    assert r.status_code == 200
+    r = APIClient().get(
+        "/api/v1/t/acme/blueprints/", HTTP_AUTHORIZATION="Bearer aiot_api_\x00\x00\x00\x00\x00\x00\x00\x00_x"
+    )
+    assert r.status_code == 401 and body(r)["error"]["code"] == "not_authenticated", body(r)
 
 
 def test_validation_errors_name_the_field(acme, client_as):

@@ -112,6 +112,9 @@ def test_hostile_messages_are_counted_and_the_bridge_goes_on(acme, mqtt_broker, 
                 ("aiot/acme/devices/gw-1/status", b"[" * 100_000 + b"]" * 100_000),
                 ("aiot/acme/devices/gw-1/status", b'{"state": "' + b"x" * 300_000 + b'"}'),
                 ("aiot/acme/devices/gw-1/status", b'{"state": "sleeping"}'),
+                # PostgreSQL cannot store a NUL, nor UTF-8 a lone surrogate: refused, not a lost batch.
+                ("aiot/acme/devices/gw-1/status", b'{"state": "online", "note": "a\\u0000b"}'),
+                ("aiot/acme/devices/gw-1/actions", b'{"kind": "alert", "name": "\\udc00", "ts": 1}'),
                 ("aiot/acme/devices/gw-1/actions", b'{"kind": "alert", "ts": "yesterday"}'),
                 ("aiot/nosuch/devices/gw-1/status", json.dumps(STATUS).encode()),
                 ("aiot/acme/devices/gw-404/status", json.dumps(STATUS).encode()),
@@ -120,13 +123,14 @@ def test_hostile_messages_are_counted_and_the_bridge_goes_on(acme, mqtt_broker, 
         )
     finally:
         pub.close()
-    wait_for(lambda: bridge.stats.received >= 8, what="all 8 messages")
+    wait_for(lambda: bridge.stats.received >= 10, what="all 10 messages")
     wait_for(lambda: Device.objects.get(tenant=acme["tenant"], device_id="gw-1").state == "online", what="status")
     rejected = dict(bridge.stats.rejected)
     assert rejected == {
         "not_json": 1,
         "too_deep": 1,
         "too_large": 1,
+        "unstorable_text": 2,
         "status": 1,
         "alert": 1,
         "unknown_tenant": 1,
