@@ -25,7 +25,10 @@ class Log:
             return
         now = time.time()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
-        line = json.dumps({"ts": stamp, "level": level, "event": event, **fields}, default=str, ensure_ascii=False)
+        record = {"ts": stamp, "level": level, "event": event}
+        for name, value in fields.items():  # a field named like a key of the line must not replace it
+            record[f"{name}_" if name in ("ts", "level", "event") else name] = value
+        line = json.dumps(record, default=str, ensure_ascii=False)
         try:
             self.stream.write(line + "\n")
             self.stream.flush()
