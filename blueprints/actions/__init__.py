@@ -10,6 +10,7 @@ from .catalog import (
     do_publish_version,
     do_record_certification_step,
     do_start_certification,
+    do_upgrade_from_catalog,
     version_diff,
 )
 from .context import Actor, require
@@ -81,6 +82,7 @@ __all__ = [
     "do_update_blueprint",
     "do_update_device",
     "do_update_version",
+    "do_upgrade_from_catalog",
     "require",
     "studio_signing_key",
     "version_diff",

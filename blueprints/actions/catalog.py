@@ -6,6 +6,7 @@ import copy
 
 from django.db import transaction
 from django.utils import timezone
+from jsonschema import Draft202012Validator
 
 from edge_compiler.certificate import sign_document
 from edge_compiler.compiler import COMPILER_VERSION
@@ -15,7 +16,7 @@ from ..models import Blueprint, BlueprintVersion, Certification, Tenant, Version
 from .bundles import studio_signing_key
 from .context import Actor, audit, require
 from .errors import Conflict, Invalid, NotFound
-from .library import do_create_blueprint, transition
+from .library import do_create_blueprint, do_create_version, latest_version, transition
 
 
 def do_start_certification(actor: Actor, v: BlueprintVersion) -> Certification:
@@ -98,13 +99,7 @@ def do_install_from_catalog(
     require(actor, tenant, "edit")
     if source.state not in (VersionState.PUBLISHED, VersionState.DEPRECATED):
         raise NotFound("no such catalog entry")
-    graph = copy.deepcopy(source.graph)
-    values, problems = resolve_params(graph, params or {})
-    if problems:
-        first = problems[0]
-        raise Invalid(f"{first.path}: {first.message}", "params")
-    for name, value in values.items():  # the installed blueprint's defaults are the chosen values
-        graph["params"]["properties"][name]["default"] = value
+    graph, values = _with_values(source, params or {})
     _copy_artifacts(actor, source, tenant, graph)
     bp = do_create_blueprint(
         actor,
@@ -129,6 +124,64 @@ def do_install_from_catalog(
         after={"from": f"{source.tenant.slug}/{source.blueprint.slug}@{source.version}", "params": values},
     )
     return bp
+
+
+def do_upgrade_from_catalog(
+    actor: Actor, bp: Blueprint, source: BlueprintVersion, params: dict | None = None
+) -> BlueprintVersion:
+    """A new draft version of a blueprint installed from the catalog, made from a newer published
+    version of the catalog blueprint it came from. The parameter values chosen at install (its
+    defaults) are kept while the newer version still accepts them; ``params`` overrides them."""
+    require(actor, bp.tenant, "edit")
+    current = bp.forked_from
+    if source.state != VersionState.PUBLISHED:
+        raise NotFound("no such catalog entry")
+    if current is None or current.blueprint_id != source.blueprint_id:
+        raise Invalid(f"{bp.slug} was not installed from this catalog blueprint", "catalog_id")
+    if (source.major, source.minor, source.patch) <= (current.major, current.minor, current.patch):
+        raise Conflict(f"{source.version} is not newer than {current.version}, which {bp.slug} came from")
+    if params is not None and not isinstance(params, dict):
+        raise Invalid("parameter values must be a JSON object", "params")
+    mine = latest_version(bp)
+    chosen = ((mine.graph.get("params") or {}).get("properties") or {}) if mine else {}
+    declared = (source.graph.get("params") or {}).get("properties") or {}
+    kept = {
+        name: prop["default"]
+        for name, prop in chosen.items()
+        if name in declared
+        and isinstance(prop, dict)
+        and "default" in prop
+        and Draft202012Validator(declared[name]).is_valid(prop["default"])
+    }
+    graph, values = _with_values(source, {**kept, **(params or {})})
+    with transaction.atomic():
+        _copy_artifacts(actor, source, bp.tenant, graph)
+        v = do_create_version(
+            actor, bp, graph, readme=source.readme, scenarios=copy.deepcopy(source.scenarios), version=source.version
+        )
+        BlueprintVersion.objects.filter(pk=v.pk).update(budget=source.budget)
+        Blueprint.objects.filter(pk=bp.pk).update(forked_from=source)
+        audit(
+            actor,
+            bp.tenant,
+            "catalog.upgrade",
+            v,
+            after={"from": f"{source.tenant.slug}/{source.blueprint.slug}@{source.version}", "params": values},
+        )
+    v.refresh_from_db()
+    return v
+
+
+def _with_values(source: BlueprintVersion, params: dict) -> tuple[dict, dict]:
+    """A copy of the source's graph whose parameter defaults are the given values (checked)."""
+    graph = copy.deepcopy(source.graph)
+    values, problems = resolve_params(graph, params)
+    if problems:
+        first = problems[0]
+        raise Invalid(f"{first.path}: {first.message}", "params")
+    for name, value in values.items():  # the installed blueprint's defaults are the chosen values
+        graph["params"]["properties"][name]["default"] = value
+    return graph, values
 
 
 def _copy_artifacts(actor: Actor, source: BlueprintVersion, tenant: Tenant, graph: dict) -> list[str]:

@@ -48,6 +48,7 @@ from .serializers import (
     CompileSerializer,
     ForkSerializer,
     SimulateSerializer,
+    UpgradeRequestSerializer,
     ValidateSerializer,
     VersionCreateSerializer,
     VersionSerializer,
@@ -154,6 +155,24 @@ class BlueprintViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retrieve
                 for v in newer
             ]
         )
+
+    @extend_schema(
+        summary="Upgrade to a newer published version of the blueprint this one came from",
+        description="A new draft version, numbered as the catalog version, from its graph, README and "
+        "scenarios; the parameter values chosen so far are kept where the newer version accepts them.",
+        request=UpgradeRequestSerializer,
+        responses={201: VersionSerializer, **errors(*TENANT_WRITE, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def upgrade(self, request, tenant, slug):
+        body = UpgradeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        bp = self.get_object()
+        source = BlueprintVersion.objects.filter(pk=body.validated_data["catalog_id"]).first()
+        if source is None:
+            raise exceptions.NotFound("no such catalog entry")
+        v = actions.do_upgrade_from_catalog(self.actor, bp, source, body.validated_data.get("params"))
+        return Response(VersionSerializer(v).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Fork a blueprint (its latest version) into a new one",

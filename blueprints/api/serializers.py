@@ -148,6 +148,11 @@ class ForkSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
 
 
+class UpgradeRequestSerializer(serializers.Serializer):
+    catalog_id = serializers.IntegerField(help_text="a newer catalog entry, as GET …/upgrades lists them")
+    params = serializers.JSONField(required=False, default=dict, help_text="values that replace the kept ones")
+
+
 class VersionCreateSerializer(serializers.Serializer):
     graph = serializers.JSONField()
     readme = serializers.CharField(required=False, allow_blank=True, max_length=200000)
