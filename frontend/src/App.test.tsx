@@ -240,7 +240,7 @@ describe("the app", () => {
         ],
       },
     });
-    table["POST /api/v1/catalog/3/install"] = (c) => ({ status: 201, body: { slug: (c.body as { slug: string }).slug } });
+    table["POST /api/v1/catalog/3/install"] = (c) => ({ status: 201, body: { tenant: "demo", slug: (c.body as { slug: string }).slug, version: "1.2.0" } });
     table["GET /api/v1/t/demo/blueprints/my-cold/"] = () => ({ body: { slug: "my-cold", title: "Cold", description: "", category: "", tags: [], latest_version: { version: "0.1.0", state: "draft", created_at: "2026-01-01T00:00:00Z", submitted_at: null }, versions_count: 1 } });
     table["GET /api/v1/t/demo/blueprints/my-cold/versions/"] = () => ({ body: [] });
     calls = installFakeServer(table);
@@ -253,6 +253,7 @@ describe("the app", () => {
     fireEvent.change(temp, { target: { value: "6" } });
     fireEvent.change(screen.getByTestId("install-slug"), { target: { value: "my-cold" } });
     fireEvent.click(screen.getByTestId("install-submit"));
+    fireEvent.click(await screen.findByTestId("install-open"));
     await waitFor(() => expect(router.state.location.pathname).toBe("/t/demo/blueprints/my-cold"));
     expect(calls.find((c) => c.path === "/api/v1/catalog/3/install")?.body).toEqual({ tenant: "demo", slug: "my-cold", params: { max_temp_c: 6 } });
   });

@@ -5,6 +5,7 @@ import { AdminLayout, AuditPage, MembersPage, TokensPage } from "./pages/AdminPa
 import { RequireAuth, RootRedirect, TenantShell } from "./pages/AppShell";
 import { BlueprintDetailPage } from "./pages/BlueprintDetailPage";
 import { BlueprintsPage } from "./pages/BlueprintsPage";
+import { CatalogEntryPage } from "./pages/CatalogEntryPage";
 import { CatalogPage } from "./pages/CatalogPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { DeploymentDetailPage } from "./pages/DeploymentDetailPage";
@@ -56,6 +57,7 @@ export const routes: RouteObject[] = [
                 lazy: async () => ({ Component: (await import("./pages/EditorPage")).EditorPage }),
               },
               { path: "catalog", element: <CatalogPage /> },
+              { path: "catalog/:id", element: <CatalogEntryPage /> },
               { path: "deployments", element: <DeploymentsPage /> },
               { path: "deployments/:id", element: <DeploymentDetailPage /> },
               {

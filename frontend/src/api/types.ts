@@ -47,7 +47,8 @@ export interface Blueprint {
   /** the highest version (any state) */
   latest_version: LatestVersion | null;
   versions_count: number;
-  forked_from: unknown;
+  /** the version it was installed (from the catalog) or forked from */
+  forked_from: ForkedFrom | null;
 }
 
 export interface LatestVersion {
@@ -214,11 +215,119 @@ export interface CatalogEntry {
   version: string;
   readme: string;
   params_schema: unknown;
-  certificate: unknown;
+  state?: VersionState;
+  required_telemetry?: TelemetryRequirement[];
+  budget?: Record<string, unknown>;
+  certificate: Certificate | null;
 }
 
 export interface LiveMessage<T = unknown> {
   type: "device.status" | "alert" | "compile.progress" | "certification.progress" | string;
   tenant: string;
   data: T;
+}
+
+// --- certification and the catalog (docs/catalog.md) ---------------------------------------------
+
+export interface ForkedFrom {
+  tenant: string;
+  blueprint: string;
+  version: string;
+}
+
+export type CertificationStepName =
+  | "schema"
+  | "static"
+  | "compile"
+  | "reproducible"
+  | "scenarios"
+  | "differential"
+  | "robustness"
+  | "performance";
+
+/** One step's result as the worker records it (GET …/certification/, the signed report). */
+export interface CertificationStepResult {
+  step: string;
+  status: "passed" | "failed" | "skipped";
+  message?: string;
+  figures?: Record<string, unknown>;
+  /** for a failed step: what failed and the inputs to run it again (trace, outputs, problems) */
+  repro?: Record<string, unknown>;
+  elapsed_s?: number;
+}
+
+export interface Certification {
+  id: number;
+  state: "running" | "certified" | "failed";
+  steps: CertificationStepResult[];
+  started_at: string;
+  finished_at: string | null;
+  report_available: boolean;
+}
+
+/** `certification.progress`: a step starts (`running`), ends (its result), then `step: "report"`. */
+export interface CertificationProgress {
+  certification: number;
+  blueprint: string;
+  version: string;
+  step: string;
+  index: number;
+  total: number;
+  status: string;
+  message?: string;
+  figures?: Record<string, unknown>;
+  elapsed_s?: number;
+  verdict?: "certified" | "failed";
+}
+
+export interface SignedReport {
+  format: string;
+  document: {
+    format: string;
+    tenant: string;
+    blueprint: string;
+    version: string;
+    compiler: string;
+    verdict: string;
+    steps: CertificationStepResult[];
+    started_at: string;
+    finished_at: string;
+    [extra: string]: unknown;
+  };
+  signature: string;
+  signer: { alg: string; key_id: string; public_key: string };
+}
+
+export interface Certificate {
+  verdict: string;
+  finished_at: string | null;
+  /** per step */
+  figures: Record<string, Record<string, unknown>>;
+  signed_report: SignedReport;
+}
+
+export interface TelemetryRequirement {
+  source: string;
+  topic: string | null;
+  key: string | null;
+  schema: unknown;
+}
+
+/** What GET …/upgrades says changed: ids only (a node, an edge "from→to", a parameter). */
+export interface VersionDiffSummary {
+  nodes: { added: string[]; removed: string[]; changed: string[] };
+  edges: { added: string[]; removed: string[] };
+  params: { added: string[]; removed: string[]; changed: string[] };
+}
+
+export interface Upgrade {
+  catalog_id: number;
+  version: string;
+  diff: VersionDiffSummary;
+}
+
+export interface Installed {
+  tenant: string;
+  slug: string;
+  version: string;
 }

@@ -1,11 +1,13 @@
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, errorMessage, resultsOf, tenantPath } from "../api/client";
 import type { Blueprint, BlueprintVersion, Page } from "../api/types";
 import { useTenant } from "../auth/session";
 import { ErrorNote, Modal, Spinner, StateBadge, formatTime, useAsync } from "../components/ui";
 import { diffGraphs, type GraphDiff } from "../graph/diff";
+import { CertificationPanel } from "./CertificationPanel";
 import { DiffView } from "./DiffView";
+import { OriginPanel } from "./OriginPanel";
 
 type VersionSummary = Omit<BlueprintVersion, "graph"> & { graph?: BlueprintVersion["graph"] };
 
@@ -23,13 +25,20 @@ export function BlueprintDetailPage() {
   const [actionError, setActionError] = useState<unknown>(null);
   const [forkOpen, setForkOpen] = useState(false);
   const [forkSlug, setForkSlug] = useState("");
+  const [selected, setSelected] = useState<string | null>(null);
+  const reloadVersions = versions.reload;
+  const reloadBlueprint = bp.reload;
+  const onVersionChanged = useCallback(() => {
+    void reloadVersions();
+    void reloadBlueprint();
+  }, [reloadVersions, reloadBlueprint]);
 
-  const compare = async () => {
+  const compare = async (from = a, to = b) => {
     setDiff(null);
     setDiffError(null);
     try {
       const [va, vb] = await Promise.all(
-        [a, b].map((v) => api<BlueprintVersion>(`${base}/versions/${encodeURIComponent(v)}/`)),
+        [from, to].map((v) => api<BlueprintVersion>(`${base}/versions/${encodeURIComponent(v)}/`)),
       );
       setDiff(diffGraphs(va.graph, vb.graph));
     } catch (err) {
@@ -61,6 +70,17 @@ export function BlueprintDetailPage() {
   if (!bp.data) return <Spinner />;
   const list = versions.data ?? [];
   const latest = list[0];
+  const current = list.find((v) => v.version === selected) ?? latest;
+  const upgraded = (v: BlueprintVersion) => {
+    const before = latest?.version;
+    onVersionChanged();
+    setSelected(v.version);
+    if (before && before !== v.version) {
+      setA(before);
+      setB(v.version);
+      void compare(before, v.version); // what the upgrade changed, in full
+    }
+  };
   return (
     <div className="page">
       <header className="page-head">
@@ -97,6 +117,10 @@ export function BlueprintDetailPage() {
         )}
       </header>
       <ErrorNote error={actionError} onDismiss={() => setActionError(null)} />
+      <OriginPanel base={base} blueprint={bp.data} onUpgraded={upgraded} />
+      {current && (
+        <CertificationPanel key={current.version} base={base} slug={slug} version={current.version} state={current.state} onChanged={onVersionChanged} />
+      )}
       <div className="two-col">
         <section className="card">
           <h2>Versions</h2>
@@ -113,7 +137,7 @@ export function BlueprintDetailPage() {
               </thead>
               <tbody>
                 {list.map((v) => (
-                  <tr key={v.version} data-testid={`version-${v.version}`}>
+                  <tr key={v.version} data-testid={`version-${v.version}`} className={v.version === current?.version ? "selected" : undefined}>
                     <td>
                       <Link to={`/t/${tenant}/blueprints/${slug}/edit/${v.version}`}>{v.version}</Link>
                     </td>
@@ -125,7 +149,12 @@ export function BlueprintDetailPage() {
                       {v.created_by && <div className="muted small">{v.created_by}</div>}
                     </td>
                     <td className="row-actions">
-                      {can("edit") && v.state === "draft" && (
+                      {v.version !== current?.version && (
+                        <button type="button" className="link" onClick={() => setSelected(v.version)} data-testid={`version-open-${v.version}`}>
+                          {can("publish") ? "Certify, publish…" : "Certification"}
+                        </button>
+                      )}
+                      {can("edit") && !can("publish") && v.state === "draft" && (
                         <button type="button" onClick={() => void submit(v.version)} data-testid={`submit-${v.version}`}>
                           Submit for certification
                         </button>
