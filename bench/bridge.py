@@ -101,15 +101,14 @@ def main() -> None:
         subprocess.run([*manage, "shell", "-c", setup], env=env, check=True)
         bridge = subprocess.Popen([*manage, "mqtt_bridge"], env=env, stdout=subprocess.DEVNULL)
         procs.append(bridge)
-        procs.append(
-            subprocess.Popen(
-                [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "aiot_studio.asgi:application"],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        daphne = subprocess.Popen(
+            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "aiot_studio.asgi:application"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
+        procs.append(daphne)
         wait_port(web_port)
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -125,7 +124,7 @@ def main() -> None:
         )
         opener.open(req)
         session = next(c.value for c in jar if c.name == "sessionid")
-        result = asyncio.run(run_load(args, web_port, mqtt_port, session, bridge.pid))
+        result = asyncio.run(run_load(args, web_port, mqtt_port, session, {"bridge": bridge.pid, "daphne": daphne.pid}))
     finally:
         for p in procs:
             p.terminate()
@@ -145,8 +144,10 @@ def main() -> None:
     )
     print(
         f"bridge: {received / args.clients / seconds:,.0f} status messages/s stored and forwarded "
-        f"(to each of {args.clients} WebSocket clients), bridge CPU {100 * cpu / seconds:.0f} % of a core"
+        f"(to each of {args.clients} WebSocket clients)"
     )
+    shares = ", ".join(f"{name} {100 * c / seconds:.0f} %" for name, c in cpu.items())
+    print(f"studio CPU, % of one core: {shares}, together {100 * sum(cpu.values()) / seconds:.0f} %")
     if latencies:
         p = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))]  # noqa: E731
         print(
@@ -155,7 +156,7 @@ def main() -> None:
         )
 
 
-async def run_load(args, web_port: int, mqtt_port: int, session: str, bridge_pid: int):
+async def run_load(args, web_port: int, mqtt_port: int, session: str, studio: dict[str, int]):
     import paho.mqtt.client as mqtt
     import websockets
 
@@ -182,7 +183,8 @@ async def run_load(args, web_port: int, mqtt_port: int, session: str, bridge_pid
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-devices")
     pub.connect("127.0.0.1", mqtt_port)
     pub.loop_start()
-    cpu0, t0, published = cpu_seconds(bridge_pid), time.monotonic(), 0
+    cpu0 = {name: cpu_seconds(pid) for name, pid in studio.items()}
+    t0, published = time.monotonic(), 0
     for second in range(args.seconds):
         tick = t0 + second
         for i in range(args.devices):  # spread over the second, as 1,000 independent devices would be
@@ -204,7 +206,7 @@ async def run_load(args, web_port: int, mqtt_port: int, session: str, bridge_pid
             published += 1
     await asyncio.sleep(2)
     seconds = time.monotonic() - t0 - 2
-    cpu = cpu_seconds(bridge_pid) - cpu0
+    cpu = {name: cpu_seconds(pid) - cpu0[name] for name, pid in studio.items()}
     pub.loop_stop()
     for t in tasks:
         t.cancel()
