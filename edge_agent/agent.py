@@ -16,6 +16,7 @@ a lost broker is retried with backoff while actions wait in a bounded queue (``o
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import select
 import signal
@@ -28,7 +29,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
 
 from rules_engine.events import Event
-from rules_engine.values import dumps
+from rules_engine.values import dumps, to_jsonable
 
 from .bundles import Bundles, Prepared
 from .config import AgentConfig
@@ -43,6 +44,8 @@ __all__ = ["Agent"]
 QUIET_S = 0.005  # while a batch waits, the socket is read at most this often (not per message)
 MISC_INTERVAL_S = 1.0  # keepalive pings and timeouts (paho's loop_misc)
 FINAL_ACK_WAIT_S = 2.0  # for the offline status at exit
+
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode  # as dumps writes
 
 
 class Agent:
@@ -279,7 +282,7 @@ class Agent:
     def _emit(self, record: dict) -> None:
         counters = self.counters
         try:
-            text = dumps(record)
+            text = _encode(to_jsonable(record))  # rules_engine.values.dumps, without making an encoder each time
         except (TypeError, ValueError, RecursionError) as exc:
             counters.errors += 1
             self.log.error("record_not_serialisable", action=record.get("action"), error=str(exc))

@@ -164,6 +164,7 @@ class LogicRunner:
             self.actions.append((a, node.kind.make_record(node)))
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.state_names = [s["name"] for s in self.layout["states"]]
+        self._state_feeds = [(name, f"state_in/{name}", f"state_out/{name}") for name in self.state_names]
 
     def reset_state(self) -> None:
         """Forget every key's state, as a fresh start would."""
@@ -176,6 +177,13 @@ class LogicRunner:
         Field by field over the events of its source, so that the common case (every value a
         float, or every value an int) is one numpy conversion rather than a Python loop."""
         n = len(events)
+        if len(self.source_fields) == 1:  # every event is of source 0: no gathering by source
+            feeds = {"src": np.zeros(n, np.int64), "ts": np.array([e.ts for e in events], np.float64)}
+            records = [e.record for e in events]
+            for col, path, kind, enum in self.source_fields[0]:
+                v, m = _convert(_lookup(records, path), kind, enum)
+                feeds[self.fields[col]["v"]], feeds[self.fields[col]["m"]] = v, m
+            return feeds
         feeds = {
             "src": np.fromiter((e.source for e in events), np.int64, n),
             "ts": np.fromiter((e.ts for e in events), np.float64, n),
@@ -208,11 +216,16 @@ class LogicRunner:
     # --- evaluation ---------------------------------------------------------------------------
     def prepare(self, events: Sequence[Event]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The state slots of events of distinct keys, and the model's feeds for them."""
-        slots = np.fromiter((self.states.slot_of(e.key) for e in events), np.int64, len(events))
+        states = self.states
+        known = states.slots.get
+        slots = [known(e.key) for e in events]
+        if None in slots:  # a new key
+            slots = [states.slot_of(e.key) for e in events]
+        slots = np.array(slots, np.int64)
         feeds = self._columns(events)
-        arrays = self.states.arrays
-        for name in self.state_names:
-            feeds[f"state_in/{name}"] = arrays[name][slots]
+        arrays = states.arrays
+        for name, feed, _ in self._state_feeds:
+            feeds[feed] = arrays[name][slots]
         return slots, feeds
 
     def run_wave(self, events: Sequence[Event]) -> list[list[dict]]:
@@ -220,8 +233,8 @@ class LogicRunner:
         slots, feeds = self.prepare(events)
         arrays = self.states.arrays
         outputs = dict(zip(self.output_names, self.session.run(self.output_names, feeds), strict=True))
-        for name in self.state_names:
-            arrays[name][slots] = outputs[f"state_out/{name}"]
+        for name, _, out in self._state_feeds:
+            arrays[name][slots] = outputs[out]
         return self._records(events, outputs)
 
     def _records(self, events: Sequence[Event], outputs: dict[str, np.ndarray]) -> list[list[dict]]:
@@ -251,6 +264,8 @@ class LogicRunner:
 
     def run(self, events: Sequence[Event]) -> list[list[dict]]:
         """Events in arrival order, keys repeating or not → each event's records."""
+        if len({e.key for e in events}) == len(events):  # distinct keys: one wave (the usual batch)
+            return self.run_wave(events) if events else []
         waves: list[list[int]] = []
         depth: dict[str, int] = {}
         for i, e in enumerate(events):
