@@ -6,7 +6,7 @@ import type { Alert, Device, Page } from "../api/types";
 import { useTenant } from "../auth/session";
 import { ErrorNote, Modal, Spinner, formatTime, formatValue, useAsync } from "../components/ui";
 import { DashboardDeployments } from "./DeploymentsPage";
-import { eventsPerSecond, mergeDevice, type DeviceRow } from "./devices";
+import { blueprintLabel, eventsPerSecond, mergeDevice, type DeviceRow } from "./devices";
 
 function isOnline(state: string | undefined) {
   return state === "online";
@@ -135,7 +135,7 @@ function Devices() {
                   </td>
                   <td>
                     <code title={d.bundle ?? ""}>{d.bundle ? d.bundle.slice(0, 12) : "—"}</code>
-                    {d.last_status?.blueprint && <div className="muted small">{String(d.last_status.blueprint)}</div>}
+                    {blueprintLabel(d.last_status?.blueprint) && <div className="muted small">{blueprintLabel(d.last_status?.blueprint)}</div>}
                   </td>
                   <td className="num" data-testid={`device-rate-${d.device_id}`}>
                     {d.eventsPerSecond === null ? "—" : d.eventsPerSecond.toFixed(1)}

@@ -40,6 +40,16 @@ export function phaseSteps(d: Pick<Deployment, "strategy" | "state" | "canary_do
   return { steps, current, failedAt: d.state === "rolled_back" ? stoppedAt : -1 };
 }
 
+function stepClass(i: number, current: number, failedAt: number, state: string): string {
+  if (failedAt >= 0) {
+    // rolled back: green up to the step it failed at, red there and at the end, grey between
+    if (i === current) return "failed current";
+    return i === failedAt ? "failed" : i < failedAt ? "past" : "";
+  }
+  if (i === current) return state === "done" ? "past current" : "current";
+  return i < current ? "past" : "";
+}
+
 function ago(iso: string | null | undefined): string {
   return iso ? formatTime(iso) : "—";
 }
@@ -207,7 +217,7 @@ export function DeploymentDetailPage() {
           {steps.map((s, i) => (
             <li
               key={s}
-              className={i === failedAt ? "failed current" : i < current ? "past" : i === current ? (state === "done" ? "past current" : "current") : ""}
+              className={stepClass(i, current, failedAt, state)}
               aria-current={i === current ? "step" : undefined}
             >
               <span className="dot" aria-hidden="true" />
@@ -222,6 +232,7 @@ export function DeploymentDetailPage() {
           {state === "rolling" && " — the bundle goes to every device of the group."}
           {state === "paused" && " — no new device gets the bundle until you resume."}
           {state === "done" && ` — every online device runs the new bundle${detail.finished_at ? ` (${formatTime(detail.finished_at)})` : ""}.`}
+          {state === "rolled_back" && " — every device that got the bundle was sent back to the one it ran before."}
         </p>
         <div className="deploy-progress">
           <DeploymentBar state={state} counts={counts} testId="deployment-progress" />
@@ -319,8 +330,10 @@ function TargetRow({ t, device, bundleId }: { t: DeploymentTarget; device: Devic
         <strong>{device?.name || t.device}</strong>
         {device?.name && <div className="muted small">{t.device}</div>}
         {device && (
-          <div className={`small status status-${device.state === "online" ? "online" : "offline"}`} data-testid={`target-online-${t.device}`}>
-            {device.state}
+          <div className="small">
+            <span className={`status status-${device.state === "online" ? "online" : "offline"}`} data-testid={`target-online-${t.device}`}>
+              {device.state}
+            </span>
           </div>
         )}
       </td>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deviceFromMessage, eventsPerSecond, mergeDevice, type DeviceRow } from "./devices";
+import { blueprintLabel, deviceFromMessage, eventsPerSecond, mergeDevice, type DeviceRow } from "./devices";
 
 const row = (over: Partial<DeviceRow> = {}): DeviceRow => ({
   device_id: "gw-1",
@@ -45,5 +45,11 @@ describe("live device status", () => {
   it("falls back to the lifetime average rate", () => {
     expect(eventsPerSecond(null, { events_in: 50, uptime_s: 10 })).toBe(5);
     expect(eventsPerSecond(null, { state: "offline" })).toBeNull();
+  });
+
+  it("names the blueprint a device runs", () => {
+    expect(blueprintLabel({ slug: "cold-chain-monitor", version: "1.0.0" })).toBe("cold-chain-monitor 1.0.0");
+    expect(blueprintLabel("overspeed")).toBe("overspeed");
+    expect(blueprintLabel(null)).toBe("");
   });
 });

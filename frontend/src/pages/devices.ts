@@ -68,3 +68,12 @@ export function mergeDevice(rows: DeviceRow[], data: unknown): DeviceRow[] {
   };
   return rows.map((r, j) => (j === i ? merged : r));
 }
+
+/** A status's `blueprint`: `{slug, version}` from the bundle's manifest (a string from older agents). */
+export function blueprintLabel(value: unknown): string {
+  if (value && typeof value === "object") {
+    const b = value as { slug?: unknown; version?: unknown };
+    return [b.slug, b.version].filter((x) => typeof x === "string" && x).join(" ");
+  }
+  return typeof value === "string" ? value : "";
+}
