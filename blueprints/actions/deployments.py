@@ -254,7 +254,8 @@ def advance(d: Deployment, deploy_errors: dict[str, str] | None = None) -> Deplo
                     t.save(update_fields=["state", "error"])
                     changed = True
             if t.state == "failed" and failure is None:
-                failure = t.error
+                # the reason names the device (a timeout or the agent's own refusal does not)
+                failure = t.error if t.error.startswith(device.device_id) else f"{device.device_id}: {t.error}"
         if failure is None:
             states = list(d.targets.filter(phase__in=phases).values_list("state", "confirmed_at"))
             all_running = all(s == "running" for s, _ in states)

@@ -139,3 +139,23 @@ def test_good_bundle_reaches_all_bad_one_stops_at_the_canary_offline_one_catches
     assert bundles_of(acme)["gw-05"] == good
     sleeper.start()
     wait_for(lambda: bundles_of(acme)["gw-05"] == newer, 60, "gw-05 to catch up")
+
+
+def test_the_rollback_reason_names_the_device_that_refused_or_timed_out(acme, monkeypatch):
+    from datetime import timedelta
+
+    from blueprints.actions import deployments
+
+    sent = []
+    monkeypatch.setattr(deployments, "publish_once", lambda url, commands, client_id: sent.extend(commands))
+    Device.objects.filter(pk=acme["device"].pk).update(state="online")
+    d = do_create_deployment(SYSTEM, acme["tenant"], acme["bundle"].bundle_id, "site-1", "all")
+    assert [topic for topic, _ in sent] == ["aiot/acme/devices/gw-1/deploy"]
+    d = deployments.advance(d, {"gw-1": "signature does not verify"})
+    assert d.state == "rolled_back"
+    assert d.reason == "health gate failed: gw-1: signature does not verify"
+
+    d = do_create_deployment(SYSTEM, acme["tenant"], acme["bundle"].bundle_id, "site-1", "all", timeout_s=5)
+    d.targets.update(sent_at=d.created_at - timedelta(seconds=10))
+    d = deployments.advance(d)
+    assert d.reason == "health gate failed: gw-1: did not report the new bundle within 5 s"
