@@ -154,7 +154,7 @@ def do_fork_blueprint(
 ) -> Blueprint:
     """A copy of the blueprint's latest version as a new blueprint (in the same tenant by default)."""
     source = latest_version(bp)
-    return do_create_blueprint(
+    fork = do_create_blueprint(
         actor,
         tenant or bp.tenant,
         slug,
@@ -167,6 +167,9 @@ def do_fork_blueprint(
         scenarios=source.scenarios if source else None,
         forked_from=source,
     )
+    if source is not None:  # certification judges the copy against the same performance budget
+        BlueprintVersion.objects.filter(blueprint=fork).update(budget=source.budget)
+    return fork
 
 
 def _next_version(bp: Blueprint) -> str:

@@ -1,4 +1,5 @@
-"""Upgrading a blueprint installed from the catalog to a newer published version of its source."""
+"""Upgrading a blueprint installed from the catalog to a newer published version of its source;
+forking, which keeps what the source declares."""
 
 from __future__ import annotations
 
@@ -95,3 +96,13 @@ def test_another_tenant_cannot_upgrade_the_installed_blueprint(installed, acme, 
         "/api/v1/t/globex/blueprints/warehouse/upgrade", {"catalog_id": installed["second"].pk}, format="json"
     )
     assert r.status_code == 404
+
+
+def test_a_fork_keeps_the_performance_budget_of_the_version_it_copies(acme, client_as):
+    source = install_warehouse(acme["tenant"])  # a generous budget, set by the helper
+    r = client_as(acme["users"]["designer"]).post(
+        f"/api/v1/t/acme/blueprints/{source.slug}/fork", {"slug": "my-warehouse"}, format="json"
+    )
+    assert r.status_code == 201, body(r)
+    fork = BlueprintVersion.objects.get(blueprint__tenant=acme["tenant"], blueprint__slug="my-warehouse")
+    assert fork.budget == BlueprintVersion.objects.get(blueprint=source).budget != {}
