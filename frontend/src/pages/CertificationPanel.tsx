@@ -68,11 +68,14 @@ export function CertificationPanel({
     }
   }, [vbase, setView]);
 
+  // A draft has never been certified: asking would only get a 404 (the panel is keyed by version,
+  // so this is the state it opened with).
+  const openedAsDraft = useRef(state === "draft");
   useEffect(() => {
     setView(noCertification());
-    setLoaded(false);
     setError(null);
-    void fetchRun();
+    if (openedAsDraft.current) setLoaded(true);
+    else void fetchRun();
   }, [fetchRun, setView]);
 
   useLive(["certification.progress"], (msg: LiveMessage) => {

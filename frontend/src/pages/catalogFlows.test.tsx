@@ -76,6 +76,7 @@ describe("a publisher", () => {
     calls = installFakeServer(table);
     renderAt("/t/demo/blueprints/cold");
     await screen.findByTestId("cert-none");
+    expect(calls.some((c) => c.path.endsWith("/certification/"))).toBe(false); // a draft has none: no 404 asked for
     expect(screen.queryByTestId("submit-1.0.0")).toBeNull(); // Certify submits too
     expect(screen.queryByTestId("publish")).toBeNull();
     await waitFor(() => expect(FakeWebSocket.instances.length).toBeGreaterThan(0));
