@@ -164,6 +164,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "blueprints.api.schema.document_refused_text",
+    ],
 }
 
 # Redis: Celery's broker and result store, and the channel layer. Without it (unit tests, one-off

@@ -92,6 +92,7 @@ class Bridge:
         self.stats = BridgeStats()
         self.client, self.target = make_client(mqtt_url, client_id)
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
         self._stop = threading.Event()
@@ -106,8 +107,14 @@ class Bridge:
             log.warning("broker refused the bridge: %s", reason_code)
             return
         client.subscribe([(t, 0) for t in TOPICS])
-        self.connected.set()
         log.info("bridge connected to %s:%s", self.target.host, self.target.port)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        # Connected means receiving: only once the broker has acknowledged the subscriptions.
+        if any(rc.is_failure for rc in reason_codes):
+            log.error("broker refused the bridge's subscriptions: %s", reason_codes)
+            return
+        self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()

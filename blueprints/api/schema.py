@@ -309,3 +309,18 @@ INSTALL_EXAMPLES = [
         "into a tenant of mine", value={"tenant": "acme", "slug": "warehouse-copy", "params": {}}, request_only=True
     )
 ]
+
+
+def document_refused_text(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: every operation may answer 400 when its path or a
+    query parameter holds text no database can store (``api.middleware.RejectUnstorableText``)."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in ("get", "post", "put", "patch", "delete") and "400" not in operation["responses"]:
+                operation["responses"]["400"] = {
+                    "description": "the path or a query parameter holds a NUL character or invalid UTF-8 "
+                    "(`validation`)",
+                    "content": error,
+                }
+    return result
