@@ -242,10 +242,18 @@ def advance(d: Deployment, deploy_errors: dict[str, str] | None = None) -> Deplo
                     t.state, t.error = "failed", error
                 elif device.bundle_id == d.bundle.bundle_id and device.last_seen and device.last_seen >= t.sent_at:
                     t.state, t.confirmed_at = "running", now
+                    # Counters are judged from the swap on: the first status naming the new bundle
+                    # is sent right after it, so what the old bundle took meanwhile is not counted.
+                    swap = _health(device.last_status or {})
+                    t.baseline = {
+                        **t.baseline,
+                        "events_in": swap["events_in"],
+                        "events_rejected": swap["events_rejected"],
+                    }
                 elif now - t.sent_at > timedelta(seconds=d.timeout_s):
                     t.state, t.error = "failed", f"did not report the new bundle within {d.timeout_s:g} s"
                 if t.state != "sent":
-                    t.save(update_fields=["state", "error", "confirmed_at"])
+                    t.save(update_fields=["state", "error", "confirmed_at", "baseline"])
                     changed = True
             if t.state == "running":
                 problem = _regressed(d, t, device.last_status or {})
@@ -257,10 +265,11 @@ def advance(d: Deployment, deploy_errors: dict[str, str] | None = None) -> Deplo
                 # the reason names the device (a timeout or the agent's own refusal does not)
                 failure = t.error if t.error.startswith(device.device_id) else f"{device.device_id}: {t.error}"
         if failure is None:
-            states = list(d.targets.filter(phase__in=phases).values_list("state", "confirmed_at"))
-            all_running = all(s == "running" for s, _ in states)
+            states = list(d.targets.filter(phase__in=phases).values_list("state", "confirmed_at", "device__last_seen"))
+            # A canary is judged on evidence: each has reported at least once since it was confirmed.
+            all_running = all(s == "running" and seen and seen > c for s, c, seen in states)
             if d.state == "canary" and all_running:
-                last = max(c for _, c in states)
+                last = max(c for _, c, _ in states)
                 if now - last >= timedelta(seconds=d.health_window_s):
                     d = _transition(SYSTEM, d, state="rolling", canary_done_at=now)
                     changed, canary_passed = False, True

@@ -159,3 +159,33 @@ def test_the_rollback_reason_names_the_device_that_refused_or_timed_out(acme, mo
     d.targets.update(sent_at=d.created_at - timedelta(seconds=10))
     d = deployments.advance(d)
     assert d.reason == "health gate failed: gw-1: did not report the new bundle within 5 s"
+
+
+def test_the_reject_rate_is_judged_from_the_swap_and_a_canary_passes_only_on_a_later_status(acme, monkeypatch):
+    from blueprints.actions import deployments
+    from blueprints.actions.fleet import do_record_device_statuses
+
+    monkeypatch.setattr(deployments, "publish_once", lambda url, commands, client_id: None)
+    old, new = acme["bundle"].bundle_id, compile_with(acme, limit=9)
+
+    def report(bundle: str, events_in: int, rejected: int) -> None:
+        status = {"state": "online", "bundle": bundle, "events_in": events_in, "events_rejected": rejected}
+        do_record_device_statuses(acme["tenant"], {"gw-1": status})
+
+    report(old, 1000, 0)
+    d = do_create_deployment(SYSTEM, acme["tenant"], new, "site-1", "canary", health_window_s=0, **GATES)
+    report(new, 1100, 0)  # the old bundle took 100 more events before the swap
+    d = deployments.advance(d)
+    assert d.targets.get().state == "running" and d.state == "canary"  # no status since: no verdict yet
+    report(new, 1130, 30)  # every event since the swap is rejected
+    d = deployments.advance(d)
+    assert d.state == "rolled_back" and "rejects 100% of events since the swap" in d.reason, d.reason
+
+    report(old, 2000, 0)
+    d = do_create_deployment(SYSTEM, acme["tenant"], new, "site-1", "canary", health_window_s=0, **GATES)
+    report(new, 2000, 0)
+    d = deployments.advance(d)
+    assert d.state == "canary"
+    report(new, 2050, 0)
+    d = deployments.advance(d)
+    assert d.state in ("rolling", "done"), d.reason
