@@ -235,7 +235,7 @@ class CertificateSerializer(serializers.Serializer):
     verdict = serializers.CharField()
     finished_at = serializers.DateTimeField(allow_null=True)
     figures = serializers.DictField(child=serializers.DictField(), help_text="per step")
-    signed_report = serializers.DictField()
+    signed_report = serializers.DictField(required=False, help_text="an entry's own page only, not the list")
 
 
 # --- request examples (also what schemathesis's examples phase sends first) ------------------------

@@ -295,3 +295,14 @@ def test_another_tenant_cannot_certify_publish_or_deprecate(acme, globex, client
 def test_drafts_are_not_in_the_catalog(acme, globex, client_as):
     r = client_as(globex["users"]["viewer"]).get(f"/api/v1/catalog/{acme['version'].pk}/")
     assert r.status_code == 404
+
+
+def test_the_catalog_list_leaves_the_signed_report_to_the_entry_s_page(acme, globex, warehouse, client_as):
+    publisher = client_as(acme["users"]["publisher"])
+    certify(publisher, "acme", warehouse.slug, "1.0.0")
+    assert publisher.post(f"/api/v1/t/acme/blueprints/{warehouse.slug}/versions/1.0.0/publish").status_code == 200
+    viewer = client_as(globex["users"]["viewer"])
+    (entry,) = body(viewer.get("/api/v1/catalog/"))["results"]
+    assert entry["certificate"]["verdict"] == "certified" and "signed_report" not in entry["certificate"]
+    one = body(viewer.get(f"/api/v1/catalog/{entry['id']}/"))
+    assert one["certificate"]["signed_report"]["document"]["verdict"] == "certified"

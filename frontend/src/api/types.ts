@@ -303,7 +303,8 @@ export interface Certificate {
   finished_at: string | null;
   /** per step */
   figures: Record<string, Record<string, unknown>>;
-  signed_report: SignedReport;
+  /** an entry's own page only (GET /catalog/{id}/); the list leaves it out */
+  signed_report?: SignedReport;
 }
 
 export interface TelemetryRequirement {
