@@ -235,6 +235,7 @@ def test_the_catalog_shows_published_versions_to_every_tenant_and_installs_with_
     assert entry["required_telemetry"][0]["topic"] == "site/+/forklift/+/telemetry"
     assert viewer.get("/api/v1/catalog/?category=cold-chain").json()["count"] == 0
     assert viewer.get("/api/v1/catalog/?tag=forklift").json()["count"] == 1
+    assert viewer.get("/api/v1/catalog/?tag=fork").json()["count"] == 0  # a whole tag, not a part of one
     # a viewer may not install; a designer of Globex may, into Globex only
     assert viewer.post(f"/api/v1/catalog/{entry['id']}/install", {"tenant": "globex"}, format="json").status_code == 403
     designer = client_as(globex["users"]["designer"])
