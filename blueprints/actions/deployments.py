@@ -163,7 +163,8 @@ def _rollback(actor: Actor, d: Deployment, reason: str) -> Deployment:
             t.state = "rolled_back"
             t.save(update_fields=["state"])
         d = _transition(actor, d, state="rolled_back", reason=reason, finished_at=timezone.now())
-    _send(commands)
+    with contextlib.suppress(OSError):  # the broker is away: catch_up sends them when devices report
+        _send(commands)
     return d
 
 
@@ -220,6 +221,7 @@ def advance(d: Deployment, deploy_errors: dict[str, str] | None = None) -> Deplo
         return d
     now = timezone.now()
     commands = []
+    sent: list[int] = []
     failure = None
     canary_passed = False
     with transaction.atomic():
@@ -232,6 +234,7 @@ def advance(d: Deployment, deploy_errors: dict[str, str] | None = None) -> Deplo
             device = t.device
             if t.state == "pending" and device.state == "online":
                 commands.append((deploy_topic(d.tenant, device.device_id), deploy_command(d.bundle, d.pk)))
+                sent.append(t.pk)
                 t.state, t.sent_at = "sent", now
                 t.baseline = _health(device.last_status or {})  # health just before the swap
                 t.save(update_fields=["state", "sent_at", "baseline"])
@@ -282,7 +285,10 @@ def advance(d: Deployment, deploy_errors: dict[str, str] | None = None) -> Deplo
         if changed:
             _announce(d)
     if commands:
-        _send(commands)
+        try:
+            _send(commands)
+        except OSError:  # not sent: pending again, so the next tick sends them (no timeout runs)
+            DeploymentTarget.objects.filter(pk__in=sent).update(state="pending", sent_at=None)
     if failure is not None:
         return _rollback(SYSTEM, d, f"health gate failed: {failure}")
     if canary_passed:
@@ -298,24 +304,17 @@ def advance_deployments(deploy_errors: dict[tuple[str, str], str] | None = None)
             advance(d, errors)
 
 
-def desired_bundle(device: Device) -> Bundle | None:
-    """The bundle a device should run: that of the latest finished or rolling deployment covering it."""
-    target = (
-        DeploymentTarget.objects.filter(device=device, deployment__state__in=("done", "rolling"))
-        .select_related("deployment__bundle")
-        .order_by("-deployment__created_at")
-        .first()
-    )
-    return target.deployment.bundle if target else None
-
-
 _last_catch_up: dict[int, float] = {}
 
 
 def catch_up(devices: list[Device]) -> None:
-    """Devices back online with an old bundle get the current one (at most every 30 s each)."""
+    """Devices online with another bundle than the fleet wants get it (at most every 30 s each):
+    one back from being offline during a deployment, or one that missed its rollback command
+    while the broker was away. The latest deployment covering a device decides: its bundle, or
+    after a rollback the device's previous one."""
     online = [d for d in devices if d.state == "online"]
-    if not online or not Deployment.objects.filter(state__in=("done", "rolling")).exists():
+    settled = ("done", "rolling", "rolled_back")
+    if not online or not Deployment.objects.filter(state__in=settled).exists():
         return
     # A device in a deployment under way is that deployment's business (a canary must not be
     # "caught up" to the previous bundle while its health is being judged).
@@ -325,14 +324,18 @@ def catch_up(devices: list[Device]) -> None:
         ).values_list("device_id", flat=True)
     )
     online = [d for d in online if d.pk not in busy]
-    wanted: dict[int, Bundle] = {}
+    wanted: dict[int, Bundle | None] = {}
     targets = (
-        DeploymentTarget.objects.filter(device__in=online, deployment__state__in=("done", "rolling"))
+        DeploymentTarget.objects.filter(device__in=online, deployment__state__in=settled)
         .select_related("deployment__bundle__tenant")
         .order_by("deployment__created_at")
     )
     for t in targets:  # the latest deployment covering a device wins
-        wanted[t.device_id] = t.deployment.bundle
+        if t.deployment.state != "rolled_back":
+            wanted[t.device_id] = t.deployment.bundle
+        elif t.state == "rolled_back":  # it was sent the new bundle: it goes back (if we know the old one)
+            previous = Bundle.objects.filter(tenant=t.deployment.tenant, bundle_id=t.previous_bundle_id).first()
+            wanted[t.device_id] = previous
     commands = []
     for device in online:
         bundle = wanted.get(device.pk)

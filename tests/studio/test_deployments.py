@@ -5,6 +5,7 @@ rolled back; an agent offline during a deployment catches up when it returns."""
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
 
@@ -189,3 +190,32 @@ def test_the_reject_rate_is_judged_from_the_swap_and_a_canary_passes_only_on_a_l
     report(new, 2050, 0)
     d = deployments.advance(d)
     assert d.state in ("rolling", "done"), d.reason
+
+
+def test_a_rollback_command_lost_with_the_broker_is_sent_again_when_the_device_reports(acme, monkeypatch):
+    from blueprints.actions import deployments
+    from blueprints.actions.fleet import do_record_device_statuses
+
+    sent: list[tuple[str, bytes]] = []
+    broker_up = False
+
+    def publish_once(url, commands, client_id):
+        if not broker_up:
+            raise OSError("connection refused")
+        sent.extend(commands)
+
+    monkeypatch.setattr(deployments, "publish_once", publish_once)
+    old, new = acme["bundle"].bundle_id, compile_with(acme, limit=9)
+    do_record_device_statuses(acme["tenant"], {"gw-1": {"state": "online", "bundle": old}})
+    d = do_create_deployment(SYSTEM, acme["tenant"], new, "site-1", "all")
+    assert d.targets.get().state == "pending"  # not sent: the next tick sends it, no timeout runs
+    d.targets.update(state="sent")  # say it went out before the broker left
+    ((device,), _) = do_record_device_statuses(acme["tenant"], {"gw-1": {"state": "online", "bundle": new}})
+    d = deployments.do_rollback_deployment(SYSTEM, d)  # the broker is down: nothing goes out
+    assert d.state == "rolled_back" and sent == []
+    broker_up = True
+    deployments._last_catch_up.clear()
+    deployments.catch_up([device])
+    assert [(topic, json.loads(payload)["bundle_url"].rsplit("/", 2)[-2]) for topic, payload in sent] == [
+        ("aiot/acme/devices/gw-1/deploy", old)
+    ]
