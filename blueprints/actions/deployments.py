@@ -222,6 +222,7 @@ def advance(d: Deployment, deploy_errors: dict[str, str] | None = None) -> Deplo
     now = timezone.now()
     commands = []
     sent: list[int] = []
+    sent_to: list[str] = []
     failure = None
     canary_passed = False
     with transaction.atomic():
@@ -235,6 +236,7 @@ def advance(d: Deployment, deploy_errors: dict[str, str] | None = None) -> Deplo
             if t.state == "pending" and device.state == "online":
                 commands.append((deploy_topic(d.tenant, device.device_id), deploy_command(d.bundle, d.pk)))
                 sent.append(t.pk)
+                sent_to.append(device.device_id)
                 t.state, t.sent_at = "sent", now
                 t.baseline = _health(device.last_status or {})  # health just before the swap
                 t.save(update_fields=["state", "sent_at", "baseline"])
@@ -289,6 +291,8 @@ def advance(d: Deployment, deploy_errors: dict[str, str] | None = None) -> Deplo
             _send(commands)
         except OSError:  # not sent: pending again, so the next tick sends them (no timeout runs)
             DeploymentTarget.objects.filter(pk__in=sent).update(state="pending", sent_at=None)
+        else:
+            audit(SYSTEM, d.tenant, "deployment.send", d, after={"bundle": d.bundle.bundle_id, "devices": sent_to})
     if failure is not None:
         return _rollback(SYSTEM, d, f"health gate failed: {failure}")
     if canary_passed:

@@ -16,7 +16,7 @@ from blueprints.actions import do_compile_version, do_register_device
 from blueprints.actions.bundles import studio_signing_key
 from blueprints.actions.deployments import do_create_deployment
 from blueprints.bridge import Bridge
-from blueprints.models import BlueprintVersion, Deployment, Device
+from blueprints.models import AuditEvent, BlueprintVersion, Deployment, Device
 from tests.edge.harness import AgentProcess, Publisher, forklift_message, private_broker
 from tests.studio.conftest import SYSTEM
 
@@ -118,6 +118,15 @@ def test_good_bundle_reaches_all_bad_one_stops_at_the_canary_offline_one_catches
     )
     wait_for(lambda: Deployment.objects.get(pk=d.pk).state == "done", 60, "the good deployment to finish")
     assert set(bundles_of(acme).values()) == {good}
+    steps = list(AuditEvent.objects.filter(object_type="Deployment", object_id=str(d.pk)).order_by("id"))
+    assert [e.action for e in steps] == [
+        "deployment.create",
+        "deployment.send",
+        "deployment.rolling",
+        "deployment.send",
+        "deployment.done",
+    ]
+    assert [len(e.after["devices"]) for e in steps if e.action == "deployment.send"] == [1, 4]
 
     bad = bad_bundle(acme)
     d2 = do_create_deployment(
