@@ -100,7 +100,7 @@ def profile(command: list[str], env: dict, work: Path, out: Path) -> int:
         print("the agent did not start", file=sys.stderr)
         return 1
     raw = out / "agent.raw.txt"
-    spy_args = ["record", "--pid", str(pid), "--rate", "250", "--nonblocking", "--format", "raw", "-o", str(raw)]
+    spy_args = ["record", "--pid", str(pid), "--rate", "250", "--native", "--format", "raw", "-o", str(raw)]
     spy = subprocess.Popen([str(pyspy), *spy_args], stdout=subprocess.DEVNULL)
     rc = bench.wait()
     spy.wait()

@@ -16,6 +16,7 @@ a lost broker is retried with backoff while actions wait in a bounded queue (``o
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import random
 import select
@@ -41,6 +42,7 @@ from .status import Counters
 
 __all__ = ["Agent"]
 
+IDLE_RATIO = 0.5  # idle for this share of the last evaluation's time: evaluate a new batch at once
 QUIET_S = 0.005  # while a batch waits, the socket is read at most this often (not per message)
 MISC_INTERVAL_S = 1.0  # keepalive pings and timeouts (paho's loop_misc)
 FINAL_ACK_WAIT_S = 2.0  # for the offline status at exit
@@ -241,14 +243,14 @@ class Agent:
     def _open_batch(self) -> None:
         """Time a new batch. With --batch-linger it waits batch_ms for company. Otherwise it is
         evaluated as soon as the socket is drained while the agent has time to spare (it was idle
-        for at least as long as its last evaluation took); when busier than that, it waits until
+        for at least half as long as its last evaluation took); when busier than that, it waits until
         batch_ms after the last evaluation began, so that evaluations (each with a fixed cost)
         are shared by more events. Either way an event waits at most batch_ms."""
         now = time.monotonic()
         self._read_until = now + self.batch_s
         if self.config.batch_linger:
             self._eval_at = self._read_until
-        elif now - self._last_eval_end >= self._last_eval_end - self._last_eval:
+        elif now - self._last_eval_end >= (self._last_eval_end - self._last_eval) * IDLE_RATIO:
             self._eval_at = now
         else:
             self._eval_at = max(now, self._last_eval + self.batch_s)
@@ -470,7 +472,7 @@ class Agent:
         batch = self._batch
         if batch and (len(batch) >= self.config.batch_max or time.monotonic() >= self._eval_at or self._stopping):
             self._evaluate()
-        if not self._batch:
+        if not self._batch and self.bundles.has_ready():
             self._apply_deploys()
         self.outbox.pump()
         self.outbox.flush()
@@ -508,6 +510,10 @@ class Agent:
             batch_max=self.config.batch_max,
         )
         self._next_status = self._next_misc = time.monotonic()
+        # What start-up made (modules, the bundle, the ONNX session) lives as long as the process:
+        # out of the collector's sight, so that no full collection walks it during the stream.
+        gc.collect()
+        gc.freeze()
         while True:
             now = time.monotonic()
             if self._stop_signal is not None and not self._stopping:

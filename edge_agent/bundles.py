@@ -129,6 +129,10 @@ class Bundles:
     def submit(self, request: DeployRequest, retained: bool) -> None:
         self._requests.put((request, retained))
 
+    def has_ready(self) -> bool:
+        """Whether a prepared deployment waits (cheap enough for every pass of the loop)."""
+        return not self._ready.empty()
+
     def take_ready(self) -> Prepared | None:
         """A prepared deployment, if one is waiting; call :meth:`done` once it is applied."""
         try:

@@ -108,7 +108,7 @@ def _convert(raw: list, kind: str, enum: dict | None) -> tuple[np.ndarray, np.nd
                 pass
             else:
                 m = np.isfinite(v)
-                return np.where(m, v, 0.0), m
+                return (v, m) if m.all() else (np.where(m, v, 0.0), m)
         out = [_number(x) for x in raw]
         m = np.array([x is not None for x in out], np.bool_)
         return np.array([0.0 if x is None else x for x in out], np.float64), m
@@ -230,6 +230,13 @@ class LogicRunner:
 
     def run_wave(self, events: Sequence[Event]) -> list[list[dict]]:
         """Events of distinct keys → the action records of each, in the events' order."""
+        per_event: list[list[dict]] = [[] for _ in events]
+        for i, record in self._wave(events):
+            per_event[i].append(record)
+        return per_event
+
+    def _wave(self, events: Sequence[Event]) -> list[tuple[int, dict]]:
+        """Events of distinct keys → (event index, record), in the events' order."""
         slots, feeds = self.prepare(events)
         arrays = self.states.arrays
         outputs = dict(zip(self.output_names, self.session.run(self.output_names, feeds), strict=True))
@@ -237,17 +244,18 @@ class LogicRunner:
             arrays[name][slots] = outputs[out]
         return self._records(events, outputs)
 
-    def _records(self, events: Sequence[Event], outputs: dict[str, np.ndarray]) -> list[list[dict]]:
-        per_event: list[list[dict]] = [[] for _ in events]
+    def _records(self, events: Sequence[Event], outputs: dict[str, np.ndarray]) -> list[tuple[int, dict]]:
+        out: list[tuple[int, dict]] = []
         if not self.actions:
-            return per_event
+            return out
         fires = np.stack([outputs[a["fire"]] for a, _ in self.actions])
         if not fires.any():
-            return per_event
+            return out
         columns = [
             [(v["port"], v["kind"], outputs[v["v"]], outputs[v["m"]]) for v in a["values"]] for a, _ in self.actions
         ]
-        for i, row in zip(*np.nonzero(fires.T), strict=True):  # event by event, actions in nodes order
+        hits = np.nonzero(fires.T)  # event by event, actions in nodes order
+        for i, row in zip(hits[0].tolist(), hits[1].tolist(), strict=True):
             values = {}
             for port, kind, v, m in columns[row]:
                 if not m[i]:
@@ -259,8 +267,14 @@ class LogicRunner:
                 else:
                     values[port] = self.categories[int(v[i])]
             event = events[i]
-            per_event[i].append(self.actions[row][1](values, _KeyTs(event.key, event.ts)))
-        return per_event
+            out.append((i, self.actions[row][1](values, _KeyTs(event.key, event.ts))))
+        return out
+
+    def run_flat(self, events: Sequence[Event]) -> list[dict]:
+        """Every record of ``events`` (arrival order, keys repeating or not), in order: ``run``, flattened."""
+        if len({e.key for e in events}) == len(events):  # distinct keys: one wave (the usual batch)
+            return [record for _, record in self._wave(events)] if events else []
+        return [r for records in self.run(events) for r in records]
 
     def run(self, events: Sequence[Event]) -> list[list[dict]]:
         """Events in arrival order, keys repeating or not → each event's records."""
@@ -293,7 +307,7 @@ class LogicEngine:
         self.batch = batch
 
     def run_events(self, events: list[Event]) -> list[dict]:
-        out = [r for records in self.runner.run(events) for r in records]
+        out = self.runner.run_flat(events)
         self.stats.actions += len(out)
         return out
 
