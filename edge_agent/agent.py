@@ -443,6 +443,7 @@ class Agent:
         rlist: list = [self._wake_r]
         wlist: list = []
         ready = False  # something to read without waiting for the socket
+        read_at = None  # while a batch waits: when to read next
         if sock is not None:
             if self._batch and not self._stopping:
                 read_at = min(self._eval_at, self._last_read + QUIET_S)
@@ -463,6 +464,8 @@ class Agent:
             readable, _, _ = select.select(rlist, wlist, [], 0.0 if ready else max(0.0, timeout))
         except (OSError, ValueError):  # the socket was closed under us: paho notices on the next call
             readable = []
+        if read_at is not None and not ready and time.monotonic() >= read_at:
+            ready = True  # the batch is due: what arrived meanwhile joins it before it is evaluated
         if sock is not None and (ready or sock in readable):
             self._last_read = time.monotonic()
             self._read()
