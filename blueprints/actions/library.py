@@ -284,6 +284,7 @@ def do_install_package(actor: Actor, tenant: Tenant, package: BlueprintPackage, 
     """A blueprint package (a built-in one, or exported files) as a tenant's blueprint: its models
     become artifacts and the graph refers to them as ``artifact:<sha256>``."""
     require(actor, tenant, "edit")
+    budget = _check_budget(package.meta.get("budget") or {})  # before anything is stored
     refs = {}
     for rel, data in package.models.items():
         refs[rel] = f"artifact:{do_store_artifact(actor, tenant, data, rel.rsplit('/', 1)[-1]).sha256}"
@@ -296,7 +297,7 @@ def do_install_package(actor: Actor, tenant: Tenant, package: BlueprintPackage, 
         {**sc, "name": sc.get("name") or rel.rsplit("/", 1)[-1].removesuffix(".json")}
         for rel, sc in package.scenarios.items()
     ]
-    return do_create_blueprint(
+    bp = do_create_blueprint(
         actor,
         tenant,
         slug or meta["slug"],
@@ -309,3 +310,18 @@ def do_install_package(actor: Actor, tenant: Tenant, package: BlueprintPackage, 
         scenarios=scenarios,
         version=meta.get("version", "0.1.0"),
     )
+    if budget:  # certification's performance step judges the version against it
+        bp.versions.update(budget=budget)
+    return bp
+
+
+def _check_budget(budget: Any) -> dict:
+    """A package's performance budget: ``{"p99_ms_per_batch": > 0, "batch": 1…10000}``, both optional."""
+    if not isinstance(budget, dict) or set(budget) - {"p99_ms_per_batch", "batch"}:
+        raise Invalid("budget is an object with p99_ms_per_batch and batch only", "budget")
+    p99, batch = budget.get("p99_ms_per_batch", 5.0), budget.get("batch", 100)
+    if isinstance(p99, bool) or not isinstance(p99, (int, float)) or not 0 < p99 < 1e6:
+        raise Invalid("budget.p99_ms_per_batch must be a positive number of milliseconds", "budget")
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 10_000:
+        raise Invalid("budget.batch must be a whole number of events from 1 to 10000", "budget")
+    return dict(budget)

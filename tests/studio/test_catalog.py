@@ -13,7 +13,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from blueprints.actions import do_install_package, do_store_artifact
+from blueprints.actions import Invalid, do_install_package, do_store_artifact
 from blueprints.models import Blueprint, BlueprintVersion, Certification
 from blueprints.package import find_builtin
 from tests.studio.conftest import SYSTEM, body, graph
@@ -307,3 +307,12 @@ def test_the_catalog_list_leaves_the_signed_report_to_the_entry_s_page(acme, glo
     assert entry["certificate"]["verdict"] == "certified" and "signed_report" not in entry["certificate"]
     one = body(viewer.get(f"/api/v1/catalog/{entry['id']}/"))
     assert one["certificate"]["signed_report"]["document"]["verdict"] == "certified"
+
+
+def test_a_package_s_declared_budget_is_what_certification_judges_against(acme):
+    bp = do_install_package(SYSTEM, acme["tenant"], find_builtin("predictive-maintenance"))
+    assert bp.versions.get().budget == {"p99_ms_per_batch": 10, "batch": 100}
+    package = find_builtin("cold-chain-monitor")
+    package.meta["budget"] = {"p99_ms_per_batch": -1}
+    with pytest.raises(Invalid, match="p99_ms_per_batch"):
+        do_install_package(SYSTEM, acme["tenant"], package, slug="bad-budget")
