@@ -17,7 +17,6 @@ import http.cookiejar
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,31 +25,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, machine
+from common import ROOT, cpu_seconds, free_port, machine, start_mosquitto, wait_port
 
 PY = sys.executable
 BIN = Path(PY).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -66,18 +44,8 @@ def main() -> None:
 
         valkey = ValkeyServer(host="127.0.0.1", port=free_port())
         valkey.start()
-        mqtt_port = free_port()
-        (work / "m.conf").write_text(
-            f"listener {mqtt_port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\nmax_queued_messages 100000\n"
-        )
-        procs.append(
-            subprocess.Popen(
-                [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(work / "m.conf")],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        wait_port(mqtt_port)
+        mosquitto, mqtt_port = start_mosquitto(work)
+        procs.append(mosquitto)
         web_port = free_port()
         env = {
             **os.environ,

@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from bridge import cpu_seconds, free_port, wait_port
-from common import ROOT, machine
+from common import ROOT, cpu_seconds, free_port, machine, start_mosquitto, wait_port
 
 PY = sys.executable
 BIN = Path(PY).parent
@@ -47,18 +46,9 @@ def main() -> None:
     valkey = ValkeyServer(host="127.0.0.1", port=free_port())
     valkey.start()
     try:
-        mqtt_port, web_port = free_port(), free_port()
-        (work / "m.conf").write_text(
-            f"listener {mqtt_port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\nmax_queued_messages 100000\n"
-        )
-        procs.append(
-            subprocess.Popen(
-                [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(work / "m.conf")],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        wait_port(mqtt_port)
+        mosquitto, mqtt_port = start_mosquitto(work)
+        procs.append(mosquitto)
+        web_port = free_port()
         os.environ.update(
             AIOT_DATA_DIR=str(work),
             REDIS_URL=f"redis://127.0.0.1:{valkey.port}/0",

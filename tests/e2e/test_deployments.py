@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.edge.harness import AgentProcess, Publisher
+from tests.edge.harness import AgentProcess, Publisher, wait_for
 
 from .conftest import TENANT, api, screenshot, sign_in
 
@@ -36,16 +36,6 @@ DEVICES = 3
 # Tests never fail on time: the latency gate is opened as wide as the form allows (a busy test
 # machine slows agents at random); the reject-rate gate is the one the second test trips.
 MAX_P99_RATIO = "1000"
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def compile_bundle(page: Page, slug: str, version: str, params: dict) -> str:

@@ -208,6 +208,18 @@ class AgentProcess:
             self.proc.wait(5)
 
 
+def wait_for(predicate, timeout: float = 30.0, what: str = "", interval: float = 0.05):
+    """Poll ``predicate`` until it returns something true (returned), or fail naming ``what``.
+    Timeouts are generous: tests never fail on time, only on a state never reached."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
 def wait_online(listener: Listener, agent: AgentProcess, timeout: float = 20.0) -> dict:
     """The agent's first online status (it is subscribed by then)."""
     topic = f"{agent.prefix}/status"

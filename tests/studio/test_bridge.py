@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -13,7 +12,7 @@ from asgiref.sync import sync_to_async
 from blueprints.api.serializers import DeviceSerializer
 from blueprints.bridge import Bridge
 from blueprints.models import Alert, Device
-from tests.edge.harness import Publisher, private_broker
+from tests.edge.harness import Publisher, private_broker, wait_for
 from tests.studio.test_live import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,16 +56,6 @@ def bridge(mqtt_broker):
     yield b
     stop.set()
     thread.join(10)
-
-
-def wait_for(predicate, timeout: float = 10.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_status_and_alerts_are_stored_and_forwarded(acme, globex, mqtt_broker, bridge):

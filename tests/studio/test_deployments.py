@@ -17,7 +17,7 @@ from blueprints.actions.bundles import studio_signing_key
 from blueprints.actions.deployments import do_create_deployment
 from blueprints.bridge import Bridge
 from blueprints.models import AuditEvent, BlueprintVersion, Deployment, Device
-from tests.edge.harness import AgentProcess, Publisher, forklift_message, private_broker
+from tests.edge.harness import AgentProcess, Publisher, forklift_message, private_broker, wait_for
 from tests.studio.conftest import SYSTEM
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,16 +25,6 @@ GROUP = "line-1"
 # Tests never fail on time: the latency gate is left wide open here (a busy test machine slows
 # agents at random); the reject-rate gate is the one this test trips on purpose.
 GATES = {"max_p99_ratio": 1e6}
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture
