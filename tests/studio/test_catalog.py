@@ -316,3 +316,27 @@ def test_a_package_s_declared_budget_is_what_certification_judges_against(acme):
     package.meta["budget"] = {"p99_ms_per_batch": -1}
     with pytest.raises(Invalid, match="p99_ms_per_batch"):
         do_install_package(SYSTEM, acme["tenant"], package, slug="bad-budget")
+
+
+def test_the_three_built_in_blueprints_certify_publish_and_install_elsewhere_with_parameters(acme, globex, client_as):
+    publisher, designer = client_as(acme["users"]["publisher"]), client_as(globex["users"]["designer"])
+    for slug in ("smart-warehouse-safety", "cold-chain-monitor", "predictive-maintenance"):
+        bp = do_install_package(SYSTEM, acme["tenant"], find_builtin(slug))
+        version = bp.versions.get()
+        BlueprintVersion.objects.filter(pk=version.pk).update(budget=GENEROUS)
+        cert = certify(publisher, "acme", slug, version.version)
+        cert.refresh_from_db()
+        failed = [(s["step"], s["message"]) for s in cert.steps if s["status"] != "passed"]
+        assert cert.state == "certified", (slug, failed)
+        assert publisher.post(f"/api/v1/t/acme/blueprints/{slug}/versions/{version.version}/publish").status_code == 200
+        (entry,) = body(designer.get(f"/api/v1/catalog/?q={slug}"))["results"]
+        # a parameter of the blueprint's own, set halfway between its default and its maximum
+        properties = entry["params_schema"]["properties"]
+        name, prop = next((n, p) for n, p in properties.items() if p.get("type") == "number" and "maximum" in p)
+        value = (prop["default"] + prop["maximum"]) / 2
+        r = designer.post(
+            f"/api/v1/catalog/{entry['id']}/install", {"tenant": "globex", "params": {name: value}}, format="json"
+        )
+        assert r.status_code == 201, body(r)
+        installed = Blueprint.objects.get(tenant=globex["tenant"], slug=body(r)["slug"]).versions.get()
+        assert installed.graph["params"]["properties"][name]["default"] == value
