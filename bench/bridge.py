@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, cpu_seconds, free_port, machine, start_mosquitto, wait_port
+from common import ROOT, cpu_seconds, free_port, machine, start_mosquitto, stop_all, wait_for_port
 
 PY = sys.executable
 BIN = Path(PY).parent
@@ -77,7 +77,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         procs.append(daphne)
-        wait_port(web_port)
+        wait_for_port(web_port, "daphne")
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         base = f"http://127.0.0.1:{web_port}"
@@ -94,13 +94,7 @@ def main() -> None:
         session = next(c.value for c in jar if c.name == "sessionid")
         result = asyncio.run(run_load(args, web_port, mqtt_port, session, {"bridge": bridge.pid, "daphne": daphne.pid}))
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         valkey.stop()
         shutil.rmtree(work, ignore_errors=True)
     latencies, received, published, cpu, seconds = result

@@ -8,10 +8,12 @@ import os
 import platform
 import random
 import shutil
-import socket
+import signal
 import subprocess
 import time
 from pathlib import Path
+
+from aiot_studio.cli import free_port, wait_for_port  # the studio's own: one copy
 
 ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE = ROOT / "blueprints" / "builtin" / "smart-warehouse-safety"
@@ -65,22 +67,6 @@ def pin_to_one_core() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
-
-
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -98,5 +84,16 @@ def start_mosquitto(work: Path) -> tuple[subprocess.Popen, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_port(port)
+    wait_for_port(port, "mosquitto")
     return proc, port
+
+
+def stop_all(procs: list[subprocess.Popen], timeout: float = 15) -> None:
+    """SIGTERM every process (the last started first), then wait; kill what does not stop."""
+    for p in reversed(procs):
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()

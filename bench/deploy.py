@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from common import ROOT, cpu_seconds, free_port, machine, start_mosquitto, wait_port
+from common import ROOT, cpu_seconds, free_port, machine, start_mosquitto, stop_all, wait_for_port
 
 PY = sys.executable
 BIN = Path(PY).parent
@@ -74,17 +73,11 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         procs += [bridge, daphne]
-        wait_port(web_port)
+        wait_for_port(web_port, "daphne")
         procs += start_agents(fleet, work, args.status_interval)
         result = deploy_and_watch(fleet, args, [bridge.pid, daphne.pid])
     finally:
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         valkey.stop()
         shutil.rmtree(work, ignore_errors=True)
     report(args, result)
