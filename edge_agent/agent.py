@@ -42,7 +42,8 @@ from .status import Counters
 
 __all__ = ["Agent"]
 
-IDLE_RATIO = 0.5  # idle for this share of the last evaluation's time: evaluate a new batch at once
+SHARE_MIN = 8  # a batch waits for company only when the arrival rate brings this many in batch_ms
+RATE_WINDOW_S = 0.05  # the arrival rate is measured over windows of this length
 QUIET_S = 0.005  # while a batch waits, the socket is read at most this often (not per message)
 MISC_INTERVAL_S = 1.0  # keepalive pings and timeouts (paho's loop_misc)
 FINAL_ACK_WAIT_S = 2.0  # for the offline status at exit
@@ -74,7 +75,9 @@ class Agent:
         self._read_until = 0.0  # the batch's first event has waited batch_ms by then: stop reading
         self._eval_at = 0.0  # when the batch is evaluated (once the socket is drained)
         self._last_eval = -1e9  # when the last evaluation started
-        self._last_eval_end = -1e9
+        self._rate = 0.0  # events a second, over the last RATE_WINDOW_S
+        self._rate_since = 0.0
+        self._rate_accepted = 0
         self._packets = 0  # packets our callbacks saw: tells the read loop it got something
         self._last_read = 0.0
 
@@ -241,16 +244,22 @@ class Agent:
             batch.extend(events)
 
     def _open_batch(self) -> None:
-        """Time a new batch. With --batch-linger it waits batch_ms for company. Otherwise it is
-        evaluated as soon as the socket is drained while the agent has time to spare (it was idle
-        for at least half as long as its last evaluation took); when busier than that, it waits until
-        batch_ms after the last evaluation began, so that evaluations (each with a fixed cost)
-        are shared by more events. Either way an event waits at most batch_ms."""
+        """Time a new batch. With --batch-linger it waits batch_ms for company. Otherwise sparse
+        traffic (fewer than SHARE_MIN events expected within batch_ms) is evaluated as soon as the
+        socket is drained: the lowest latency, and nothing to share an evaluation with anyway.
+        Denser traffic starts at most one evaluation per batch_ms, so that each evaluation's fixed
+        cost is shared by many events. Either way an event waits at most batch_ms."""
         now = time.monotonic()
         self._read_until = now + self.batch_s
+        accepted = self.counters.accepted
+        if now - self._rate_since >= RATE_WINDOW_S:
+            self._rate = (accepted - self._rate_accepted) / (now - self._rate_since)
+            self._rate_since, self._rate_accepted = now, accepted
+        # The window under way counts too: traffic that turns dense is batched within milliseconds.
+        rate = max(self._rate, (accepted - self._rate_accepted) / RATE_WINDOW_S)
         if self.config.batch_linger:
             self._eval_at = self._read_until
-        elif now - self._last_eval_end >= (self._last_eval_end - self._last_eval) * IDLE_RATIO:
+        elif rate * self.batch_s < SHARE_MIN:
             self._eval_at = now
         else:
             self._eval_at = max(now, self._last_eval + self.batch_s)
@@ -279,7 +288,6 @@ class Agent:
             self.counters.batches += 1
             for record in records:
                 self._emit(record)
-        self._last_eval_end = time.monotonic()
 
     def _emit(self, record: dict) -> None:
         counters = self.counters
@@ -322,7 +330,11 @@ class Agent:
             "keys": ev.keys,
             **self.counters.snapshot(),
             "eval_ms": self.counters.take_eval_ms(),
-            "batch": {"max_ms": self.config.batch_ms, "max_events": self.config.batch_max},
+            "batch": {
+                "max_ms": self.config.batch_ms,
+                "max_events": self.config.batch_max,
+                "shared_from_per_s": round(SHARE_MIN / self.batch_s) if self.batch_s else None,
+            },
             "queue": {"pending": self.outbox.pending, "dropped": self.counters.dropped, "max": self.config.queue_max},
             "previous_bundle": self.bundles.previous_id,
             "deploy": self.last_deploy,

@@ -79,4 +79,5 @@ class Counters:
             "publish_errors": self.publish_errors,
             "errors": self.errors,
             "reconnects": self.reconnects,
+            "batches": self.batches,
         }

@@ -1,0 +1,49 @@
+"""Batching adapts to the arrival rate: sparse traffic is evaluated message by message (the lowest
+latency), dense traffic shares evaluations (at most one per ``batch_ms``)."""
+
+from __future__ import annotations
+
+import time
+
+from .harness import forklift_message, latest_status, wait_online
+
+BATCH_MS = 50  # evaluations are shared from 8 / 50 ms = 160 events a second
+
+
+def _evaluations(listener, agent, events_in: int) -> int:
+    listener.wait(
+        lambda: latest_status(listener, agent)["events_in"] == events_in,
+        what=f"a status with {events_in} events in",
+    )
+    return latest_status(listener, agent)["batches"]
+
+
+def test_sparse_traffic_is_evaluated_at_once_and_dense_traffic_shares_evaluations(
+    agents, listeners, broker, publisher, bench_bundle
+):
+    agent = agents(bench_bundle, "--batch-ms", str(BATCH_MS))
+    listener = listeners(broker, [f"{agent.prefix}/#"])
+    status = wait_online(listener, agent)
+    assert status["batch"]["shared_from_per_s"] == 160
+
+    # 50 a second: one event expected per batch_ms. Each is evaluated as soon as it is read,
+    # not up to 50 ms later with its neighbours.
+    for i in range(30):
+        publisher.publish([forklift_message(i, alert=True)])
+        time.sleep(0.02)
+    sparse = _evaluations(listener, agent, 30)
+    assert sparse >= 25, f"{sparse} evaluations for 30 messages 20 ms apart"
+
+    # ~2,000 a second for about a second, in groups of 4 every 2 ms: evaluations are spaced by
+    # batch_ms (about 20 in a second), where evaluating each group at once would take ~500.
+    started = time.monotonic()
+    infos = []
+    for g in range(500):
+        infos += [publisher.client.publish(*forklift_message(30 + 4 * g + j, alert=False), qos=1) for j in range(4)]
+        time.sleep(0.002)
+    for info in infos:
+        info.wait_for_publish(10)
+    seconds = time.monotonic() - started
+    dense = _evaluations(listener, agent, 2030) - sparse
+    bound = seconds * 1000 / BATCH_MS + 5
+    assert dense <= bound, f"{dense} evaluations for 2,000 messages in {seconds:.2f} s (at most {bound:.0f})"
