@@ -1,5 +1,6 @@
-"""``rules_engine.events.loads`` is ``json.loads`` made faster for the usual payload: the same
-value or the same exception for any bytes, which this checks differentially."""
+"""``rules_engine.events.loads`` is ``json.loads`` made faster for the usual payload (orjson,
+with json.loads deciding wherever the two could differ): the same value or the same exception
+for any bytes, which this checks differentially."""
 
 from __future__ import annotations
 
@@ -47,3 +48,29 @@ def test_the_edge_cases_by_name():
     for data in [b'{"a": NaN}', b'{"a": 1} ', b'{"a": "\\ud800"}', b"{\x00}", b"{", b'{"a": 1}{', b"\xef\xbb\xbf{}"]:
         same(data)
     assert math.isnan(loads(b'{"a": NaN}')["a"])
+
+
+JSON_NUMBERS = st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
+
+
+@settings(max_examples=600, deadline=None)
+@given(JSON_NUMBERS, st.booleans())
+def test_any_number_reads_as_json_loads_reads_it(number, nested):
+    # Bit for bit: floats are compared through their repr, integers stay integers however large.
+    text = f'{{"v": [{number}]}}' if nested else f'{{"v": {number}, "w": 1}}'
+    same(text.encode())
+
+
+def test_integers_beyond_64_bits_stay_integers():
+    for n in (2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**30, -(10**30)):
+        for text in (f'{{"v": {n}}}', f'{{"v": {{"w": [{n}]}}}}', f"[{n}]", str(n)):
+            same(text.encode())
+        value = loads(f'{{"v": {n}}}'.encode())["v"]
+        assert type(value) is int and value == n
+
+
+def test_deep_documents_get_json_loads_verdict():
+    for depth in (1, 50, 199, 200, 201, 500, 990, 1000, 1100, 5000):
+        same(b'{"v": ' + b"[" * depth + b"1" + b"]" * depth + b"}")
+        same(b"[" * depth + b"]" * depth)
+        same(b'{"v": ' + b'{"w": ' * depth + b"1" + b"}" * depth + b"}")
