@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from jsonschema import Draft202012Validator
 
 from .plan import Plan
@@ -27,58 +26,24 @@ REJECT_REASONS = ("not_json", "not_object", "schema", "key")
 MAX_PAYLOAD_BYTES = 256 * 1024
 ROUTE_CACHE = 4096  # topics whose matching sources are remembered
 
-# orjson reads the usual payload in a fraction of json.loads's time; where the two could
-# disagree, json.loads decides (see loads).
-_fast_loads = orjson.loads
-_FastError = orjson.JSONDecodeError
-_DEEP = 200  # brackets: beyond this, json.loads's own recursion limit may refuse what orjson reads
-_INT64 = 9.223372036854775e18  # orjson reads an integer beyond 64 bits as a float, json as an int
+_scan_once = json.JSONDecoder().scan_once  # the scanner json.loads uses, with its defaults
 
 
 def loads(data: bytes) -> Any:
-    """``json.loads(data)``: the same value or the same exception, faster for the usual payload.
-
-    orjson decides what it can read exactly as json.loads does: UTF-8 JSON without NaN or
-    Infinity tokens, lone surrogates, a byte-order mark or numbers beyond a double. What it
-    refuses goes to json.loads for its verdict. Two things it reads differently go there too: an
-    integer beyond 64 bits (orjson makes it a float) and a document deep enough for json.loads's
-    recursion limit (orjson's own is higher)."""
-    try:
-        value = _fast_loads(data)
-    except _FastError:
-        return json.loads(data)
-    if type(value) is dict:
-        for v in value.values():
-            t = type(v)
-            if t is float:
-                if v >= _INT64 or v <= -_INT64:
-                    return json.loads(data)
-            elif t is dict or t is list:
-                return _checked(data, value)
-        return value
-    return _checked(data, value)
-
-
-def _checked(data: bytes, value: Any) -> Any:
-    """``value`` (orjson's reading of ``data``) where json.loads would give the same, else json.loads's."""
-    if data.count(b"[") + data.count(b"{") > _DEEP or _big_float(value):
-        return json.loads(data)
-    return value
-
-
-def _big_float(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        t = type(v)
-        if t is float:
-            if v >= _INT64 or v <= -_INT64:
-                return True
-        elif t is dict:
-            stack.extend(v.values())
-        elif t is list:
-            stack.extend(v)
-    return False
+    """``json.loads(data)``: the same value or the same exception, faster for the usual payload
+    (UTF-8, an object, nothing after it). Such bytes are what ``json.loads`` decodes as UTF-8
+    (its encoding detection only looks further when the first or second byte is NUL or a BOM),
+    and a value that ends at the end of the text needs none of its whitespace skipping; anything
+    else is left to ``json.loads`` itself."""
+    if len(data) > 1 and data[0] == 0x7B and data[1]:  # '{', and not UTF-16/32
+        try:
+            text = data.decode("utf-8", "surrogatepass")
+            value, end = _scan_once(text, 0)
+        except (ValueError, StopIteration, RecursionError):
+            return json.loads(data)  # its verdict and its exception
+        if end == len(text):
+            return value
+    return json.loads(data)
 
 
 def topic_matches(filter_levels: list[str], topic_levels: list[str]) -> bool:

@@ -1,6 +1,5 @@
-"""``rules_engine.events.loads`` is ``json.loads`` made faster for the usual payload (orjson,
-with json.loads deciding wherever the two could differ): the same value or the same exception
-for any bytes, which this checks differentially."""
+"""``rules_engine.events.loads`` is ``json.loads`` made faster for the usual payload: the same
+value or the same exception for any bytes, which this checks differentially."""
 
 from __future__ import annotations
 
