@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import random
 import select
 import signal
@@ -30,7 +29,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
 
 from rules_engine.events import Event
-from rules_engine.values import dumps, to_jsonable
+from rules_engine.values import dumps
 
 from .bundles import Bundles, Prepared
 from .config import AgentConfig
@@ -47,8 +46,6 @@ RATE_WINDOW_S = 0.05  # the arrival rate is measured over windows of this length
 QUIET_S = 0.005  # while a batch waits, the socket is read at most this often (not per message)
 MISC_INTERVAL_S = 1.0  # keepalive pings and timeouts (paho's loop_misc)
 FINAL_ACK_WAIT_S = 2.0  # for the offline status at exit
-
-_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode  # as dumps writes
 
 
 class Agent:
@@ -292,7 +289,7 @@ class Agent:
     def _emit(self, record: dict) -> None:
         counters = self.counters
         try:
-            text = _encode(to_jsonable(record))  # rules_engine.values.dumps, without making an encoder each time
+            text = dumps(record)
         except (TypeError, ValueError, RecursionError) as exc:
             counters.errors += 1
             self.log.error("record_not_serialisable", action=record.get("action"), error=str(exc))

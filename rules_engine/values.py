@@ -49,4 +49,8 @@ def json_value(value: Any) -> str:
 
 def dumps(obj: Any) -> str:
     """The one way we write a record: keys sorted at every depth, compact, integral floats bare."""
-    return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return _encode(to_jsonable(obj))
+
+
+# One encoder for every call: json.dumps with these options would make a new one each time.
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
