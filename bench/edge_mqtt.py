@@ -8,7 +8,8 @@ agent then Node-RED, and the comparison table. By default RATES=1000,8000 (the t
 asks about) and the saturation ramp; `--smoke` runs 1,000 and 8,000 msg/s without the ramp (a few
 minutes). Environment knobs of run.sh (RATES, SATURATION, REPEAT, …) win. Results:
 ./bench-results/. `--profile DIR` runs our agent alone (`run.sh aiot`, no ramp) under
-`py-spy record`, writing a flame graph and the raw samples into DIR.
+`py-spy record`, writing a flame graph and the raw samples into DIR. `--aiot-only` leaves
+Node-RED out; `--agent-arg=--batch-ms=3` (repeatable) passes options to the agent.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="RATES=1000,8000 SATURATION=0")
     ap.add_argument("--repeat", type=int, default=1, help="independent runs (3 for figures you quote)")
     ap.add_argument("--profile", metavar="DIR", help="our agent alone, under py-spy record (raw stacks in DIR)")
+    ap.add_argument("--aiot-only", action="store_true", help="our agent alone (run.sh aiot), no Node-RED")
+    ap.add_argument(
+        "--agent-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="an extra argument for `aiot edge run`, e.g. --agent-arg=--batch-ms=3 (repeatable)",
+    )
     args = ap.parse_args()
     aiot = str(Path(sys.executable).with_name("aiot"))
     work = Path(tempfile.mkdtemp(prefix="aiot-edge-bench-"))
@@ -62,7 +71,10 @@ def main() -> int:
         "bench",
         "--state-dir",
         str(work / "state"),
+        *args.agent_arg,
     ]
+    if args.aiot_only:
+        command[1] = "aiot"
     if args.profile:
         return profile(command, env, work, Path(args.profile))
     return subprocess.run(["bash", *command], env=env, cwd=ROOT).returncode
