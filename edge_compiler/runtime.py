@@ -96,12 +96,27 @@ def _lookup(records: list[dict], path: list[str]) -> list:
 
 
 _NUMBERS = {float, int, type(None)}
+_FLOATS = {float}
+_ALL_VALID: dict[int, np.ndarray] = {}  # n → n × True, shared (onnxruntime never writes its inputs)
+
+
+def _all_valid(n: int) -> np.ndarray:
+    m = _ALL_VALID.get(n)
+    if m is None:
+        m = np.ones(n, np.bool_)
+        m.flags.writeable = False
+        if len(_ALL_VALID) < 4096:
+            _ALL_VALID[n] = m
+    return m
 
 
 def _convert(raw: list, kind: str, enum: dict | None) -> tuple[np.ndarray, np.ndarray]:
     """A field's raw JSON values → (float64 values, validity), as ``field`` reads them (SPEC §3.3)."""
     if kind == "number":
-        if set(map(type, raw)) <= _NUMBERS:  # None becomes NaN, and NaN is not finite
+        types = set(map(type, raw))
+        if types == _FLOATS and math.isfinite(sum(raw)):  # the usual column: finite floats only
+            return np.array(raw, np.float64), _all_valid(len(raw))
+        if types <= _NUMBERS:  # None becomes NaN, and NaN is not finite
             try:
                 v = np.array(raw, np.float64)
             except OverflowError:  # an int beyond float range: element by element below
@@ -115,9 +130,26 @@ def _convert(raw: list, kind: str, enum: dict | None) -> tuple[np.ndarray, np.nd
     if kind == "bool":
         m = np.array([type(x) is bool for x in raw], np.bool_)
         return np.array([x is True for x in raw], np.float64), m
-    ids = np.array([enum.get(x, -1.0) if type(x) is str else -1.0 for x in raw], np.float64)
-    m = ids >= 0
-    return np.where(m, ids, 0.0), m
+    ids = [enum.get(x, -1.0) if type(x) is str else -1.0 for x in raw]
+    if -1.0 not in ids:
+        return np.array(ids, np.float64), _all_valid(len(raw))
+    v = np.array(ids, np.float64)
+    m = v >= 0
+    return np.where(m, v, 0.0), m
+
+
+_SOURCE_ZERO: dict[int, np.ndarray] = {}
+
+
+def _source_zero(n: int) -> np.ndarray:
+    """The ``src`` column of n events of source 0, shared like _all_valid's."""
+    z = _SOURCE_ZERO.get(n)
+    if z is None:
+        z = np.zeros(n, np.int64)
+        z.flags.writeable = False
+        if len(_SOURCE_ZERO) < 4096:
+            _SOURCE_ZERO[n] = z
+    return z
 
 
 def _number(x) -> float | None:
@@ -163,6 +195,11 @@ class LogicRunner:
             node = plan.by_id[a["node"]]
             self.actions.append((a, node.kind.make_record(node)))
         self.output_names = [o.name for o in self.session.get_outputs()]
+        # InferenceSession.run checks the feed's names and more on every call (~8 µs, a tenth of a
+        # small evaluation); the feeds here are made from the model's own layout, so the session's
+        # inner run is called where there is one.
+        inner = getattr(self.session, "_sess", None)
+        self._run = inner.run if callable(getattr(inner, "run", None)) else self.session.run
         self.state_names = [s["name"] for s in self.layout["states"]]
         self._state_feeds = [(name, f"state_in/{name}", f"state_out/{name}") for name in self.state_names]
 
@@ -178,7 +215,7 @@ class LogicRunner:
         float, or every value an int) is one numpy conversion rather than a Python loop."""
         n = len(events)
         if len(self.source_fields) == 1:  # every event is of source 0: no gathering by source
-            feeds = {"src": np.zeros(n, np.int64), "ts": np.array([e.ts for e in events], np.float64)}
+            feeds = {"src": _source_zero(n), "ts": np.array([e.ts for e in events], np.float64)}
             records = [e.record for e in events]
             for col, path, kind, enum in self.source_fields[0]:
                 v, m = _convert(_lookup(records, path), kind, enum)
@@ -239,7 +276,7 @@ class LogicRunner:
         """Events of distinct keys → (event index, record), in the events' order."""
         slots, feeds = self.prepare(events)
         arrays = self.states.arrays
-        outputs = dict(zip(self.output_names, self.session.run(self.output_names, feeds), strict=True))
+        outputs = dict(zip(self.output_names, self._run(self.output_names, feeds, None), strict=True))
         for name, _, out in self._state_feeds:
             arrays[name][slots] = outputs[out]
         return self._records(events, outputs)
@@ -248,9 +285,10 @@ class LogicRunner:
         out: list[tuple[int, dict]] = []
         if not self.actions:
             return out
-        fires = np.stack([outputs[a["fire"]] for a, _ in self.actions])
-        if not fires.any():
+        fire_columns = [outputs[a["fire"]] for a, _ in self.actions]
+        if not any(map(np.count_nonzero, fire_columns)):  # the usual evaluation: nothing fired
             return out
+        fires = np.stack(fire_columns)
         columns = [
             [(v["port"], v["kind"], outputs[v["v"]], outputs[v["m"]]) for v in a["values"]] for a, _ in self.actions
         ]
