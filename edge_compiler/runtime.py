@@ -97,17 +97,19 @@ def _lookup(records: list[dict], path: list[str]) -> list:
 
 _NUMBERS = {float, int, type(None)}
 _FLOATS = {float}
-_ALL_VALID: dict[int, np.ndarray] = {}  # n → n × True, shared (onnxruntime never writes its inputs)
+_SHARED: dict[tuple[int, object, type], np.ndarray] = {}
 
 
-def _all_valid(n: int) -> np.ndarray:
-    m = _ALL_VALID.get(n)
-    if m is None:
-        m = np.ones(n, np.bool_)
-        m.flags.writeable = False
-        if len(_ALL_VALID) < 4096:
-            _ALL_VALID[n] = m
-    return m
+def _shared_column(n: int, fill: bool | int, dtype: type) -> np.ndarray:
+    """n × fill, read-only and shared between evaluations (onnxruntime never writes its inputs)."""
+    key = (n, fill, dtype)  # 0 == False: the dtype tells the columns apart
+    column = _SHARED.get(key)
+    if column is None:
+        column = np.full(n, fill, dtype)
+        column.flags.writeable = False
+        if len(_SHARED) < 4096:
+            _SHARED[key] = column
+    return column
 
 
 def _convert(raw: list, kind: str, enum: dict | None) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +117,7 @@ def _convert(raw: list, kind: str, enum: dict | None) -> tuple[np.ndarray, np.nd
     if kind == "number":
         types = set(map(type, raw))
         if types == _FLOATS and math.isfinite(sum(raw)):  # the usual column: finite floats only
-            return np.array(raw, np.float64), _all_valid(len(raw))
+            return np.array(raw, np.float64), _shared_column(len(raw), True, np.bool_)
         if types <= _NUMBERS:  # None becomes NaN, and NaN is not finite
             try:
                 v = np.array(raw, np.float64)
@@ -132,24 +134,10 @@ def _convert(raw: list, kind: str, enum: dict | None) -> tuple[np.ndarray, np.nd
         return np.array([x is True for x in raw], np.float64), m
     ids = [enum.get(x, -1.0) if type(x) is str else -1.0 for x in raw]
     if -1.0 not in ids:
-        return np.array(ids, np.float64), _all_valid(len(raw))
+        return np.array(ids, np.float64), _shared_column(len(raw), True, np.bool_)
     v = np.array(ids, np.float64)
     m = v >= 0
     return np.where(m, v, 0.0), m
-
-
-_SOURCE_ZERO: dict[int, np.ndarray] = {}
-
-
-def _source_zero(n: int) -> np.ndarray:
-    """The ``src`` column of n events of source 0, shared like _all_valid's."""
-    z = _SOURCE_ZERO.get(n)
-    if z is None:
-        z = np.zeros(n, np.int64)
-        z.flags.writeable = False
-        if len(_SOURCE_ZERO) < 4096:
-            _SOURCE_ZERO[n] = z
-    return z
 
 
 def _number(x) -> float | None:
@@ -215,7 +203,7 @@ class LogicRunner:
         float, or every value an int) is one numpy conversion rather than a Python loop."""
         n = len(events)
         if len(self.source_fields) == 1:  # every event is of source 0: no gathering by source
-            feeds = {"src": _source_zero(n), "ts": np.array([e.ts for e in events], np.float64)}
+            feeds = {"src": _shared_column(n, 0, np.int64), "ts": np.array([e.ts for e in events], np.float64)}
             records = [e.record for e in events]
             for col, path, kind, enum in self.source_fields[0]:
                 v, m = _convert(_lookup(records, path), kind, enum)
