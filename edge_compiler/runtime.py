@@ -97,6 +97,7 @@ def _lookup(records: list[dict], path: list[str]) -> list:
 
 _NUMBERS = {float, int, type(None)}
 _FLOATS = {float}
+SHARED_MAX_EVENTS = 256  # at most 2 × 256 columns of ≤ 256 values kept: ~300 KB
 _SHARED: dict[tuple[int, object, type], np.ndarray] = {}
 
 
@@ -107,7 +108,7 @@ def _shared_column(n: int, fill: bool | int, dtype: type) -> np.ndarray:
     if column is None:
         column = np.full(n, fill, dtype)
         column.flags.writeable = False
-        if len(_SHARED) < 4096:
+        if n <= SHARED_MAX_EVENTS:  # small columns, where building one is a cost worth saving
             _SHARED[key] = column
     return column
 
