@@ -269,12 +269,13 @@ def new_browser_context(browser, browser_context_args, console_errors) -> Iterat
 
 
 # ------------------------------------------------------------------------------------ helpers
-def sign_in(page, username: str) -> None:
+def sign_in(page, username: str, tenant: str = TENANT) -> None:
+    """Signs ``username`` in; the app lands on their (first) workspace, ``tenant``."""
     page.goto("/login")
     page.get_by_test_id("login-username").fill(username)
     page.get_by_test_id("login-password").fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
-    page.wait_for_url(f"**/t/{TENANT}")
+    page.wait_for_url(f"**/t/{tenant}")
     page.get_by_test_id("current-user").filter(has_text=username).wait_for()
 
 

@@ -42,16 +42,6 @@ WATCH_STEPS = """() => {
 }"""
 
 
-def sign_in_to(page: Page, username: str, tenant: str) -> None:
-    """conftest's ``sign_in``, for a user whose (only) workspace is not the demo one."""
-    page.goto("/login")
-    page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_url(f"**/t/{tenant}")
-    page.get_by_test_id("current-user").filter(has_text=username).wait_for()
-
-
 def test_a_partner_certifies_and_publishes_and_another_workspace_installs_it(page: Page, new_browser_context):
     suffix = uuid.uuid4().hex[:6]
     slug, title = f"cold-chain-{suffix}", f"Cold Chain Monitor {suffix}"
@@ -128,7 +118,7 @@ def test_a_partner_certifies_and_publishes_and_another_workspace_installs_it(pag
     admin.context.close()
 
     installer = new_browser_context().new_page()
-    sign_in_to(installer, designer, buyer)
+    sign_in(installer, designer, buyer)
     installer.get_by_test_id("nav-catalog").click()
     installer.get_by_test_id("catalog-search").fill(suffix)
     installer.wait_for_url(re.compile(rf".*/catalog\?q={suffix}$"))
