@@ -196,13 +196,34 @@ class _Generator:
     def kw_properties(self, arg, schema):
         if not isinstance(arg, dict):
             raise _Unsupported("properties")
-        out = ["if isinstance(x, dict):", "    _get = x.get"]
+        out = ["if isinstance(x, dict):", "    _get = x.get", "    _o = x"]
         for prop, sub in arg.items():
             if sub is True or (isinstance(sub, dict) and all(k in ANNOTATIONS for k in sub)):
                 continue
-            fn = self.function(sub)
-            out += [f"    v = _get({prop!r}, _MISSING)", f"    if v is not _MISSING and not {fn}(v): return False"]
-        return out if len(out) > 2 else []
+            inline = self._leaf(sub)
+            if inline == []:  # e.g. {"required": []}: nothing to test
+                continue
+            if inline is None:
+                fn = self.function(sub)
+                out += [f"    v = _get({prop!r}, _MISSING)", f"    if v is not _MISSING and not {fn}(v): return False"]
+            else:  # a leaf's tests in place, on x bound to the property's value: no call a property
+                out += [f"    x = _get({prop!r}, _MISSING)", "    if x is not _MISSING:"]
+                out += ["        " + line for line in inline]
+        return [*out, "    x = _o"] if len(out) > 3 else []
+
+    def _leaf(self, schema: Any) -> list[str] | None:
+        """The body of a schema made of one-line tests of ``x`` alone (type, enum, bounds, ...),
+        or None for anything else (a sub-function is made for it)."""
+        if not isinstance(schema, dict):
+            return None
+        if any(k in ("properties", "additionalProperties", "items", "allOf", "anyOf", "oneOf", "not") for k in schema):
+            return None
+        mark = len(self.functions)
+        body = self.body(schema)
+        one_liners = all(line.startswith("if ") and line.endswith(": return False") for line in body)
+        if len(self.functions) != mark or not one_liners:
+            return None
+        return body
 
     def kw_additionalProperties(self, arg, schema):
         if "patternProperties" in schema:
