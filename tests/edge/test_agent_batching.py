@@ -32,7 +32,8 @@ def test_sparse_traffic_is_evaluated_at_once_and_dense_traffic_shares_evaluation
         publisher.publish([forklift_message(i, alert=True)])
         time.sleep(0.02)
     sparse = _evaluations(listener, agent, 30)
-    assert sparse >= 25, f"{sparse} evaluations for 30 messages 20 ms apart"
+    # Sharing would make ~12 (two or three a 50 ms window); a loaded machine may bunch a few.
+    assert sparse >= 20, f"{sparse} evaluations for 30 messages 20 ms apart"
 
     # ~2,000 a second for about a second, in groups of 4 every 2 ms: evaluations are spaced by
     # batch_ms (about 20 in a second), where evaluating each group at once would take ~500.
