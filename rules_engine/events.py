@@ -104,9 +104,15 @@ class _SourceDecoder:
             return topic == self.exact
         return topic_matches(self.filter, levels)
 
+    def topic_key(self, levels: list[str]) -> str | None:
+        """The key a ``topic:N`` source takes from the topic (None: a payload key, or too few levels)."""
+        if self.key_level is None or self.key_level >= len(levels):
+            return None
+        return levels[self.key_level]
+
     def key_of(self, levels: list[str], payload: dict) -> str | None:
         if self.key_level is not None:
-            return levels[self.key_level] if self.key_level < len(levels) else None
+            return self.topic_key(levels)
         value = payload.get(self.key_field)
         if type(value) is str:
             return value
@@ -155,11 +161,7 @@ class Decoder:
 
     def _route(self, topic: str) -> tuple[list[str], list[tuple[_SourceDecoder, str | None]]]:
         levels = topic.split("/")
-        matched = []
-        for src in self.sources:
-            if src.matches(topic, levels):
-                level = src.key_level
-                matched.append((src, levels[level] if level is not None and level < len(levels) else None))
+        matched = [(src, src.topic_key(levels)) for src in self.sources if src.matches(topic, levels)]
         if len(self._routes) >= ROUTE_CACHE:
             self._routes.clear()
         route = self._routes[topic] = (levels, matched)
