@@ -69,7 +69,7 @@ def main() -> None:
 def measure(evaluator: Evaluator, batch: list, rounds: int) -> str:
     runner = evaluator.compiled.runner  # type: ignore[union-attr]
     _, feeds = runner.prepare(batch)
-    outputs = dict(zip(runner.output_names, runner.session.run(runner.output_names, feeds), strict=True))
+    outputs = {**feeds, **dict(zip(runner.output_names, runner.session.run(runner.output_names, feeds), strict=True))}
     whole = best_us(lambda: evaluator.run(batch), rounds)
     prepare = best_us(lambda: runner.prepare(batch), rounds)
     onnx = best_us(lambda: runner.session.run(runner.output_names, feeds), rounds)

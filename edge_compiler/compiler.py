@@ -113,22 +113,13 @@ class _Compiler(Lowering):
         return prefix + output
 
     def action(self, node: PlanNode, fire: str, values: dict[str, Val]) -> None:
-        spec = {
-            "node": node.id,
-            "fire": self.output(f"action/{node.id}/fire", self.and_(self.active, fire), "bool"),
-            "values": [],
-        }
+        # The layout names the tensors to read after a run: outputs, or inputs (a field's value
+        # passed through unchanged is read from the feeds, at no cost to the model).
+        spec = {"node": node.id, "fire": self.expose(self.and_(self.active, fire), "bool"), "values": []}
         for port, (v, m) in values.items():
             kind = node.in_types[port].kind
             dtype = "bool" if kind == "bool" else "double"
-            spec["values"].append(
-                {
-                    "port": port,
-                    "kind": kind,
-                    "v": self.output(f"action/{node.id}/{port}/v", v, dtype),
-                    "m": self.output(f"action/{node.id}/{port}/m", m, "bool"),
-                }
-            )
+            spec["values"].append({"port": port, "kind": kind, "v": self.expose(v, dtype), "m": self.expose(m, "bool")})
         self.actions.append(spec)
 
     # --- wiring ---------------------------------------------------------------------------------
@@ -139,7 +130,10 @@ class _Compiler(Lowering):
         is_source = {}
         for s in plan.sources:
             self.scope = s.id
-            is_source[s.id] = self.op("Equal", src, self.const(source_index[s.id], "int64"))
+            if len(plan.sources) == 1:  # every event is of it: no test, no row left out
+                is_source[s.id] = self.batch(self.true())
+            else:
+                is_source[s.id] = self.op("Equal", src, self.const(source_index[s.id], "int64"))
         for n in plan.nodes:
             if n.type == "field":
                 self._field_node_source[n.id] = source_index[n.inputs["in"]]
@@ -220,6 +214,7 @@ class _Compiler(Lowering):
             "states": [s.to_json() for s in self.states],
             "actions": sorted(self.actions, key=lambda a: plan.by_id[a["node"]].index),
         }
+        self.prune()
         graph = helper.make_graph(self.nodes, "aiot_logic", self.inputs, self.outputs, self.initializers)
         opsets = [helper.make_opsetid(d, v) for d, v in sorted(self.opsets.items())]
         model = helper.make_model(

@@ -62,6 +62,12 @@ class Lowering:
         self._consts: dict[tuple, str] = {}
         self._counter = 0
         self.dtypes: dict[str, str] = {}  # tensor → dtype, where known
+        # Peepholes, so that node types can lower plainly and the graph stays small: every node
+        # costs a kernel launch per evaluation, which dominates small batches.
+        self._batched: dict[str, str] = {}  # scalar → [B] of it, made once
+        self._all_true: set[str] = set()  # tensors true on every row
+        self._negation: dict[str, str] = {}  # Not(x) → x, both ways
+        self._exposed: set[str] = set()  # tensors already graph outputs under their own name
         self.ts = self.input("ts", "double")
         self._batch_shape = self.op("Shape", self.ts, scope="graph")
 
@@ -129,7 +135,25 @@ class Lowering:
 
     def batch(self, scalar: str) -> str:
         """A scalar repeated over the batch: [B]."""
-        return self.op("Expand", scalar, self._batch_shape)
+        if scalar not in self._batched:
+            self._batched[scalar] = self.op("Expand", scalar, self._batch_shape, scope="graph")
+            if scalar == self.true():
+                self._all_true.add(self._batched[scalar])
+        return self._batched[scalar]
+
+    def mark_all_true(self, tensor: str) -> None:
+        """``tensor`` is true on every row (e.g. "from this source" when there is one source)."""
+        self._all_true.add(tensor)
+
+    def expose(self, tensor: str, dtype: str) -> str:
+        """Make ``tensor`` readable after a run; → the name to read it by (an output or an input).
+
+        No Identity: an input is read from the feeds, a computed tensor is an output as it is."""
+        if tensor in self._exposed or any(i.name == tensor for i in self.inputs):
+            return tensor
+        self._exposed.add(tensor)
+        self.outputs.append(helper.make_tensor_value_info(tensor, DTYPES[dtype], ["B"]))
+        return tensor
 
     def batch_size(self) -> str:
         """[B] as a 1-D int64 tensor (for Slice ends)."""
@@ -142,23 +166,30 @@ class Lowering:
         return self.const(False, "bool")
 
     def and_(self, *xs: str) -> str:
-        out = xs[0]
-        for x in xs[1:]:
+        kept = list(dict.fromkeys(x for x in xs if x not in self._all_true)) or [xs[0]]
+        out = kept[0]
+        for x in kept[1:]:
             out = self.op("And", out, x)
         return out
 
     def or_(self, *xs: str) -> str:
+        xs = tuple(dict.fromkeys(xs))
         out = xs[0]
         for x in xs[1:]:
             out = self.op("Or", out, x)
         return out
 
     def not_(self, x: str) -> str:
-        return self.op("Not", x)
+        if x not in self._negation:
+            out = self.op("Not", x)
+            self._negation[x], self._negation[out] = out, x
+        return self._negation[x]
 
     def where(self, cond: str, a: str, b: str) -> str:
+        if cond in self._all_true or a == b:
+            return a
         if self.dtypes.get(a) == "bool":  # onnxruntime has no bool Where kernel
-            return self.op("Or", self.op("And", cond, a), self.op("And", self.op("Not", cond), b))
+            return self.op("Or", self.op("And", cond, a), self.op("And", self.not_(cond), b))
         return self.op("Where", cond, a, b)
 
     def finite(self, x: str) -> str:
@@ -184,6 +215,17 @@ class Lowering:
         """Reduce [B, W] over W → [B]."""
         return self.op(op_type, x, self.const([1], "int64"), keepdims=0)
 
+    def prune(self) -> None:
+        """Drop the nodes and constants no output depends on (a peephole can leave some behind)."""
+        needed = {o.name for o in self.outputs}
+        kept: list[onnx.NodeProto] = []
+        for node in reversed(self.nodes):  # nodes are in topological order
+            if any(out in needed for out in node.output):
+                kept.append(node)
+                needed.update(node.input)
+        self.nodes = kept[::-1]
+        self.initializers = [i for i in self.initializers if i.name in needed]
+
     # --- state --------------------------------------------------------------------------------
     def state(self, name: str, dtype: str, init: Any, width: int | None = None) -> str:
         """This rule node's per-key state tensor (as it was before this event)."""
@@ -196,5 +238,8 @@ class Lowering:
         full = f"{self.scope}.{name}"
         spec = next(s for s in self.states if s.name == full)
         old = f"state_in/{full}"
+        if self.active is None or self.active in self._all_true:
+            self.state_updates[full] = new
+            return
         active = self.active if spec.width is None else self.unsqueeze(self.active)
-        self.state_updates[full] = self.where(active, new, old) if self.active is not None else new
+        self.state_updates[full] = self.where(active, new, old)

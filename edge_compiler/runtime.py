@@ -265,21 +265,23 @@ class LogicRunner:
         """Events of distinct keys → (event index, record), in the events' order."""
         slots, feeds = self.prepare(events)
         arrays = self.states.arrays
-        outputs = dict(zip(self.output_names, self._run(self.output_names, feeds, None), strict=True))
+        tensors = feeds  # what the records read: the outputs, and inputs the layout names
+        tensors.update(zip(self.output_names, self._run(self.output_names, feeds, None), strict=True))
         for name, _, out in self._state_feeds:
-            arrays[name][slots] = outputs[out]
-        return self._records(events, outputs)
+            arrays[name][slots] = tensors[out]
+        return self._records(events, tensors)
 
-    def _records(self, events: Sequence[Event], outputs: dict[str, np.ndarray]) -> list[tuple[int, dict]]:
+    def _records(self, events: Sequence[Event], tensors: dict[str, np.ndarray]) -> list[tuple[int, dict]]:
+        """The records of the fired actions; ``tensors``: the run's feeds and outputs by name."""
         out: list[tuple[int, dict]] = []
         if not self.actions:
             return out
-        fire_columns = [outputs[a["fire"]] for a, _ in self.actions]
+        fire_columns = [tensors[a["fire"]] for a, _ in self.actions]
         if not any(map(np.count_nonzero, fire_columns)):  # the usual evaluation: nothing fired
             return out
         fires = np.stack(fire_columns)
         columns = [
-            [(v["port"], v["kind"], outputs[v["v"]], outputs[v["m"]]) for v in a["values"]] for a, _ in self.actions
+            [(v["port"], v["kind"], tensors[v["v"]], tensors[v["m"]]) for v in a["values"]] for a, _ in self.actions
         ]
         hits = np.nonzero(fires.T)  # event by event, actions in nodes order
         for i, row in zip(hits[0].tolist(), hits[1].tolist(), strict=True):

@@ -62,14 +62,18 @@ class Action(NodeKind):
     def lower(self, node, g, ins):
         (v, m), values = ins[0], ins[1:]
         on = g.and_(v, m)
-        was_on = g.state("was_on", "bool", False)
-        last = g.state("last_fire", "double", float("nan"))
-        fire = on if node.params["mode"] == "level" else g.and_(on, g.not_(was_on))
+        # State only where it is read: "level" without a cooldown is stateless (no per-key rows
+        # to gather and scatter around each run).
+        fire = on
+        if node.params["mode"] != "level":
+            was_on = g.state("was_on", "bool", False)
+            fire = g.and_(on, g.not_(was_on))
+            g.set_state("was_on", on)
         cooldown_ms = float(node.params["cooldown_s"]) * 1000.0
         if cooldown_ms > 0:  # no fire yet: last is NaN, and NaN < x is false
+            last = g.state("last_fire", "double", float("nan"))
             fire = g.and_(fire, g.not_(g.op("Less", g.op("Sub", g.ts, last), g.const(cooldown_ms))))
-        g.set_state("was_on", on)
-        g.set_state("last_fire", g.where(fire, g.ts, last))
+            g.set_state("last_fire", g.where(fire, g.ts, last))
         ports = [p for p in node.fed_ports() if p != "trigger"]
         g.action(node, fire, dict(zip(ports, values, strict=True)))
         return fire, g.batch(g.true())
