@@ -102,7 +102,7 @@ def main() -> None:
         for w in waves[:2]:
             engine.runner.run_wave(w)  # warm up
         _, t_core = timed(lambda: [engine.runner.run_wave(w) for w in waves])
-        feeds = [engine.runner.prepare(w)[1] for w in waves]
+        feeds = [engine.runner.model_feeds(engine.runner.prepare(w)[1]) for w in waves]
         _, t_onnx = timed(lambda: [engine.runner.session.run(engine.runner.output_names, f) for f in feeds])
 
     key = Ed25519PrivateKey.from_private_bytes(bytes(32))

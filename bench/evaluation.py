@@ -69,9 +69,15 @@ def main() -> None:
 def measure(evaluator: Evaluator, batch: list, rounds: int) -> str:
     runner = evaluator.compiled.runner  # type: ignore[union-attr]
     _, feeds = runner.prepare(batch)
-    outputs = {**feeds, **dict(zip(runner.output_names, runner.session.run(runner.output_names, feeds), strict=True))}
+    outputs = {
+        **feeds,
+        **dict(
+            zip(runner.output_names, runner.session.run(runner.output_names, runner.model_feeds(feeds)), strict=True)
+        ),
+    }
     whole = best_us(lambda: evaluator.run(batch), rounds)
     prepare = best_us(lambda: runner.prepare(batch), rounds)
+    feeds = runner.model_feeds(feeds)
     onnx = best_us(lambda: runner.session.run(runner.output_names, feeds), rounds)
     records = best_us(lambda: runner._records(batch, outputs), rounds)
     made = len(runner._records(batch, outputs))

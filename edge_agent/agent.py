@@ -69,6 +69,7 @@ class Agent:
         self._seen_rejected: dict[str, int] = dict(self._decoder.stats.rejected)
 
         self._batch: list[Event] = []
+        self._batch_keys: set[str] = set()  # the keys in _batch
         self._read_until = 0.0  # the batch's first event has waited batch_ms by then: stop reading
         self._eval_at = 0.0  # when the batch is evaluated (once the socket is drained)
         self._last_eval = -1e9  # when the last evaluation started
@@ -235,10 +236,18 @@ class Agent:
                 self._note_rejected(topic, payload, arrival_ms)
         if events:
             counters.accepted += len(events)
-            batch = self._batch
-            if not batch:
-                self._open_batch()
-            batch.extend(events)
+            keys = self._batch_keys
+            for event in events:
+                if event.key in keys:
+                    # The batch is one wave (one run of the model) up to here; with this event it
+                    # would take two, the second for a few events. Evaluate it now instead: sooner,
+                    # and each run shared by as many events as it can be.
+                    self._evaluate()
+                    keys = self._batch_keys
+                if not self._batch:
+                    self._open_batch()
+                self._batch.append(event)
+                keys.add(event.key)
 
     def _open_batch(self) -> None:
         """Time a new batch. With --batch-linger it waits batch_ms for company. Otherwise sparse
@@ -275,6 +284,7 @@ class Agent:
     # ---------------------------------------------------------------- evaluation and actions out
     def _evaluate(self) -> None:
         batch, self._batch = self._batch, []
+        self._batch_keys = set()
         self._last_eval = time.monotonic()
         batch_max = self.config.batch_max
         for start in range(0, len(batch), batch_max):  # a message may make more than one event

@@ -225,6 +225,9 @@ class Lowering:
                 needed.update(node.input)
         self.nodes = kept[::-1]
         self.initializers = [i for i in self.initializers if i.name in needed]
+        # An input the model does not read is not fed (each costs a binding per run); the host
+        # still reads the fields it names for the records. State inputs stay: the host feeds them all.
+        self.inputs = [i for i in self.inputs if i.name in needed or i.name.startswith("state_in/")]
 
     # --- state --------------------------------------------------------------------------------
     def state(self, name: str, dtype: str, init: Any, width: int | None = None) -> str:

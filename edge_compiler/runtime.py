@@ -191,6 +191,13 @@ class LogicRunner:
         self._run = inner.run if callable(getattr(inner, "run", None)) else self.session.run
         self.state_names = [s["name"] for s in self.layout["states"]]
         self._state_feeds = [(name, f"state_in/{name}", f"state_out/{name}") for name in self.state_names]
+        # The model declares only the inputs it reads (older bundles: all of them). The host makes
+        # every field's columns (the records read some) and feeds onnxruntime the declared ones.
+        inputs = [i.name for i in self.session.get_inputs()]
+        self._feeds_src, self._feeds_ts = "src" in inputs, "ts" in inputs
+        made = {f[k] for f in self.fields for k in ("v", "m")} | {feed for _, feed, _ in self._state_feeds}
+        made |= {name for name, fed in (("src", self._feeds_src), ("ts", self._feeds_ts)) if fed}
+        self._model_feeds = None if made == set(inputs) else inputs
 
     def reset_state(self) -> None:
         """Forget every key's state, as a fresh start would."""
@@ -203,37 +210,30 @@ class LogicRunner:
         Field by field over the events of its source, so that the common case (every value a
         float, or every value an int) is one numpy conversion rather than a Python loop."""
         n = len(events)
+        feeds = {}
+        if self._feeds_src:
+            feeds["src"] = (
+                _shared_column(n, 0, np.int64)
+                if len(self.source_fields) == 1
+                else np.fromiter((e.source for e in events), np.int64, n)
+            )
+        if self._feeds_ts:
+            feeds["ts"] = np.array([e.ts for e in events], np.float64)
         if len(self.source_fields) == 1:  # every event is of source 0: no gathering by source
-            feeds = {"src": _shared_column(n, 0, np.int64), "ts": np.array([e.ts for e in events], np.float64)}
             records = [e.record for e in events]
             for col, path, kind, enum in self.source_fields[0]:
                 v, m = _convert(_lookup(records, path), kind, enum)
                 feeds[self.fields[col]["v"]], feeds[self.fields[col]["m"]] = v, m
             return feeds
-        feeds = {
-            "src": np.fromiter((e.source for e in events), np.int64, n),
-            "ts": np.fromiter((e.ts for e in events), np.float64, n),
-        }
         values = np.zeros((len(self.fields), n), np.float64)
         valid = np.zeros((len(self.fields), n), np.bool_)
-        single_source = len(self.source_fields) == 1
         for source, fields in enumerate(self.source_fields):
-            if not fields:
+            picked = [i for i, e in enumerate(events) if e.source == source] if fields else None
+            if not picked:
                 continue
-            if single_source:
-                rows, records = None, [e.record for e in events]
-            else:
-                picked = [i for i, e in enumerate(events) if e.source == source]
-                if not picked:
-                    continue
-                rows, records = np.asarray(picked, np.int64), [events[i].record for i in picked]
+            rows, records = np.asarray(picked, np.int64), [events[i].record for i in picked]
             for col, path, kind, enum in fields:
-                raw = _lookup(records, path)
-                v, m = _convert(raw, kind, enum)
-                if rows is None:
-                    values[col], valid[col] = v, m
-                else:
-                    values[col, rows], valid[col, rows] = v, m
+                values[col, rows], valid[col, rows] = _convert(_lookup(records, path), kind, enum)
         for col, f in enumerate(self.fields):
             feeds[f["v"]] = values[col]
             feeds[f["m"]] = valid[col]
@@ -254,6 +254,10 @@ class LogicRunner:
             feeds[feed] = arrays[name][slots]
         return slots, feeds
 
+    def model_feeds(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Of ``prepare``'s feeds, those the model declares."""
+        return feeds if self._model_feeds is None else {name: feeds[name] for name in self._model_feeds}
+
     def run_wave(self, events: Sequence[Event]) -> list[list[dict]]:
         """Events of distinct keys → the action records of each, in the events' order."""
         per_event: list[list[dict]] = [[] for _ in events]
@@ -266,7 +270,7 @@ class LogicRunner:
         slots, feeds = self.prepare(events)
         arrays = self.states.arrays
         tensors = feeds  # what the records read: the outputs, and inputs the layout names
-        tensors.update(zip(self.output_names, self._run(self.output_names, feeds, None), strict=True))
+        tensors.update(zip(self.output_names, self._run(self.output_names, self.model_feeds(feeds), None), strict=True))
         for name, _, out in self._state_feeds:
             arrays[name][slots] = tensors[out]
         return self._records(events, tensors)

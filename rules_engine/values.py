@@ -68,7 +68,57 @@ def json_value(value: Any) -> str:
 
 def dumps(obj: Any) -> str:
     """The one way we write a record: keys sorted at every depth, compact, integral floats bare."""
+    if type(obj) is dict:
+        try:
+            return _flat_text(obj)
+        except _Unusual:
+            pass
     return _encode(to_jsonable(obj))
+
+
+class _Unusual(Exception):
+    """A value the direct writer leaves to the general one."""
+
+
+_LITERALS = {True: "true", False: "false", None: "null"}
+_ORDERS: dict[tuple, list[tuple[str, str]]] = {}  # a dict's keys → (key, its text and ":"), sorted
+_ORDERS_MAX = 256
+
+
+def _flat_text(d: dict) -> str:
+    """A record of strings, numbers, bools, None and such dicts, written directly: the text the
+    general path gives (differentially tested), in less time. The C encoder sorting each small
+    dict's keys was most of the cost of an alert."""
+    keys = tuple(d)
+    order = _ORDERS.get(keys)
+    if order is None:
+        if any(type(k) is not str for k in keys):
+            raise _Unusual
+        if len(_ORDERS) >= _ORDERS_MAX:
+            _ORDERS.clear()
+        order = _ORDERS[keys] = [(k, encode_basestring_ascii(k) + ":") for k in sorted(keys)]
+    parts = []
+    for k, key_text in order:
+        v = d[k]
+        t = type(v)
+        if t is str:
+            parts.append(key_text + encode_basestring_ascii(v))
+        elif t is float:
+            if v - v != 0.0:  # NaN and ±inf are missing
+                parts.append(key_text + "null")
+            elif v == int(v) and abs(v) < 2**63:
+                parts.append(key_text + int.__repr__(int(v)))
+            else:
+                parts.append(key_text + float.__repr__(v))
+        elif t is int:
+            parts.append(key_text + int.__repr__(v))
+        elif t is bool or v is None:
+            parts.append(key_text + _LITERALS[v])
+        elif t is dict:
+            parts.append(key_text + _flat_text(v))
+        else:
+            raise _Unusual
+    return "{" + ",".join(parts) + "}"
 
 
 def _default(value: Any) -> Any:

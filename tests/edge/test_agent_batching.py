@@ -3,6 +3,7 @@ latency), dense traffic shares evaluations (at most one per ``batch_ms``)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 from .harness import forklift_message, latest_status, wait_online
@@ -36,7 +37,8 @@ def test_sparse_traffic_is_evaluated_at_once_and_dense_traffic_shares_evaluation
     assert sparse >= 20, f"{sparse} evaluations for 30 messages 20 ms apart"
 
     # ~2,000 a second for about a second, in groups of 4 every 2 ms: evaluations are spaced by
-    # batch_ms (about 20 in a second), where evaluating each group at once would take ~500.
+    # batch_ms (about 20 in a second), or made when a key comes again (the 50 forklifts take
+    # turns: every 50 events at most), where evaluating each group at once would take ~500.
     started = time.monotonic()
     infos = []
     for g in range(500):
@@ -46,5 +48,25 @@ def test_sparse_traffic_is_evaluated_at_once_and_dense_traffic_shares_evaluation
         info.wait_for_publish(10)
     seconds = time.monotonic() - started
     dense = _evaluations(listener, agent, 2030) - sparse
-    bound = seconds * 1000 / BATCH_MS + 5
+    bound = seconds * 1000 / BATCH_MS + 2000 / 50 + 5
     assert dense <= bound, f"{dense} evaluations for 2,000 messages in {seconds:.2f} s (at most {bound:.0f})"
+
+
+def test_a_key_coming_again_has_the_batch_evaluated_at_once(agents, listeners, broker, publisher, bench_bundle):
+    """A batch is one run of the model over distinct keys. The event that would repeat a key has
+    the batch evaluated then, not after batch_ms and then in a second run; it opens the next."""
+    agent = agents(bench_bundle, "--batch-ms", "5000", "--batch-linger")
+    listener = listeners(broker, [f"{agent.prefix}/#"])
+    wait_online(listener, agent)
+
+    def seqs() -> list[int]:
+        return [json.loads(p)["values"]["seq"] for p in listener.on(f"{agent.prefix}/actions")]
+
+    # Forklifts fl0–fl4, then the same five again (forklift_message keys by i % 50).
+    publisher.publish([forklift_message(i, alert=True) for i in (0, 1, 2, 3, 4, 50, 51, 52, 53, 54)])
+    listener.wait(lambda: seqs(), what="the first batch's alerts")
+    assert seqs() == [0, 1, 2, 3, 4], "the first five are out while the second five linger"
+    listener.wait(lambda: len(seqs()) == 10, what="the second batch's alerts")
+    assert seqs() == [0, 1, 2, 3, 4, 50, 51, 52, 53, 54]
+    listener.wait(lambda: latest_status(listener, agent)["batches"] >= 2, what="a status after the second batch")
+    assert latest_status(listener, agent)["batches"] == 2

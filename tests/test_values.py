@@ -1,0 +1,47 @@
+"""``values.dumps`` writes flat records directly; the text must be the general encoder's, always."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rules_engine.values import dumps, to_jsonable
+
+
+def reference(obj) -> str:
+    return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+scalars = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1.0, 2.0**63, -(2.0**63), 2.0**63 - 1024, 1e300, 1796098642213.123, 5e-324]),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(["aisle", "é", "\u2028", "\x00", '"\\', "\ud800"]),
+)
+keys = st.one_of(st.text(max_size=6), st.sampled_from(["ts", "key", "values", "a", "b", "é"]))
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.dictionaries(keys, inner, max_size=5), st.lists(inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(keys, values, max_size=8))
+def test_dumps_writes_what_the_general_encoder_writes(record):
+    assert dumps(record) == reference(record)
+
+
+def test_records_with_keys_the_direct_writer_leaves_alone_are_still_written_the_same():
+    for record in ({1: "a", 2: 2.0}, {"a": (1.0, 2)}, {"a": [1.5, {"b": math.nan}]}, {"z": {"y": {3: 1}}}):
+        assert dumps(record) == reference(record)
+
+
+def test_the_same_keys_in_another_order_are_sorted_alike():
+    assert dumps({"b": 1, "a": 2.5}) == dumps({"a": 2.5, "b": 1}) == '{"a":2.5,"b":1}'
