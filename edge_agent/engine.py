@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from edge_compiler.bundle import Bundle
 from edge_compiler.runtime import LogicEngine
@@ -88,11 +89,12 @@ class Evaluator:
         return True
 
     # ------------------------------------------------------------------------------------------
-    def run(self, events: list[Event]) -> list[dict]:
-        """The action records of ``events`` (in arrival order), in order."""
+    def run(self, events: list[Event], texts: bool = False) -> list[Any]:
+        """The action records of ``events`` (in arrival order), in order. With ``texts``, a record
+        may come as its JSON text (``values.dumps`` of it) when its action writes one directly."""
         if self.compiled is not None:
             try:
-                return self.compiled.run_events(events)
+                return self.compiled.run_events(events, texts)
             except Exception as exc:
                 # The compiled state may be half-advanced: the interpreter starts afresh on this batch.
                 try:
@@ -105,7 +107,7 @@ class Evaluator:
             self.errors += len(events)
             return []
         evaluate = self.interpreter.evaluate
-        out: list[dict] = []
+        out: list[Any] = []
         for event in events:
             try:
                 out.extend(evaluate(event))

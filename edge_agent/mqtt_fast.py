@@ -9,9 +9,10 @@ and writes each outgoing packet with its own ``send``. At thousands of messages 
 reconnect) and, on plain-TCP MQTT 3.1.1 (``fast_io``), does the hot packets itself:
 
 * :meth:`FastClient.fast_read`: one ``recv`` of everything the socket holds, then every complete
-  packet in it: a QoS 0 PUBLISH goes straight to ``fast_message(topic, payload, retain)``, a
-  PUBACK to ``fast_puback(mid)``; any other packet (CONNACK, SUBACK, PINGRESP, QoS 1/2 PUBLISH,
-  ...) is handed to paho's own handler exactly as paho's reader would have.
+  packet in it: the QoS 0 PUBLISH packets go to ``fast_messages([(topic, payload, retain), ...])``
+  (all of a read in one call, not a call per message), a PUBACK to ``fast_puback(mid)``; any other
+  packet (CONNACK, SUBACK, PINGRESP, QoS 1/2 PUBLISH, ...) is handed to paho's own handler exactly
+  as paho's reader would have, after the messages that came before it.
 * :func:`publish_packet`: a QoS 1 PUBLISH, built in one go; the outbox tracks its id, writes many
   of them with one ``send`` (through paho's output queue, so they never interleave with paho's own
   packets) and sends them again after a reconnect.
@@ -87,7 +88,7 @@ def publish_packet(topic: bytes, mid: int, payload: bytes, retain: bool = False)
 
 
 class FastClient(mqtt.Client):
-    fast_message: Callable[[str | None, bytes, bool], None] | None = None
+    fast_messages: Callable[[list[tuple[str | None, bytes, bool]]], None] | None = None
     fast_puback: Callable[[int], None] | None = None
 
     def __init__(self, *args, **kwargs):
@@ -98,7 +99,7 @@ class FastClient(mqtt.Client):
     @property
     def fast_io(self) -> bool:
         """Whether :meth:`fast_read` and :func:`publish_packet` may be used on this connection."""
-        return FAST_PATH and self._protocol != mqtt.MQTTv5 and not self._ssl and self.fast_message is not None
+        return FAST_PATH and self._protocol != mqtt.MQTTv5 and not self._ssl and self.fast_messages is not None
 
     def reconnect(self) -> MQTTErrorCode:
         self._fast_buf = b""  # what was left of the old connection's stream
@@ -141,8 +142,9 @@ class FastClient(mqtt.Client):
             self._last_bytes_received = _time()
             self.fast_more = len(data) == RECV_BYTES
             buf = buf + data if buf else data
-        handler = self.fast_message
+        handler = self.fast_messages
         puback = self.fast_puback
+        messages: list[tuple[str | None, bytes, bool]] = []  # handed over together, in order
         size = len(buf)
         pos = 0
         handled = 0
@@ -184,13 +186,16 @@ class FastClient(mqtt.Client):
                         topic = None
                     pos = end
                     published += 1
-                    handler(topic, buf[topic_end:end], bool(command & 0x01))
+                    messages.append((topic, buf[topic_end:end], bool(command & 0x01)))
                     continue
             elif command == 0x40 and length == 2 and puback is not None:  # PUBACK
                 pos = end
                 puback((buf[start] << 8) | buf[start + 1])
                 continue
             pos = end
+            if messages:  # what came before this packet is handled before it
+                handler(messages)  # type: ignore[misc]
+                messages = []
             rc = self._paho_packet(command, buf[start:end])
             if rc:
                 self._fast_buf = b""
@@ -200,6 +205,8 @@ class FastClient(mqtt.Client):
                 self._fast_buf = b""
                 return handled
         self._fast_buf = buf[pos:] if pos < size else b""
+        if messages:
+            handler(messages)  # type: ignore[misc]
         return handled
 
     def _paho_packet(self, command: int, body: bytes) -> MQTTErrorCode:
@@ -221,7 +228,7 @@ class FastClient(mqtt.Client):
         self._packet_queue(0, data, 0, 0)
 
     def _handle_publish(self) -> MQTTErrorCode:
-        handler = self.fast_message
+        handler = self.fast_messages
         packet = getattr(self, "_in_packet", None)
         if handler is None or not isinstance(packet, dict) or self._protocol == mqtt.MQTTv5:
             return super()._handle_publish()
@@ -236,5 +243,5 @@ class FastClient(mqtt.Client):
             topic: str | None = data[2:end].decode("utf-8")
         except UnicodeDecodeError:
             topic = None
-        handler(topic, bytes(data[end:]), bool(command & 0x01))
+        handler([(topic, bytes(data[end:]), bool(command & 0x01))])
         return MQTTErrorCode.MQTT_ERR_SUCCESS

@@ -179,10 +179,10 @@ class LogicRunner:
                 out = plan.by_id[f["node"]].out_type
                 enum = {v: category_ids[v] for v in (out.enum or ())}
             self.source_fields[f["source"]].append((col, f["path"], f["kind"], enum))
-        self.actions = []
+        self.actions = []  # (layout, record maker, text writer or None)
         for a in self.layout["actions"]:
             node = plan.by_id[a["node"]]
-            self.actions.append((a, node.kind.make_record(node)))
+            self.actions.append((a, node.kind.make_record(node), node.kind.make_text(node)))
         self.output_names = [o.name for o in self.session.get_outputs()]
         # InferenceSession.run checks the feed's names and more on every call (~8 µs, a tenth of a
         # small evaluation); the feeds here are made from the model's own layout, so the session's
@@ -258,35 +258,39 @@ class LogicRunner:
         """Of ``prepare``'s feeds, those the model declares."""
         return feeds if self._model_feeds is None else {name: feeds[name] for name in self._model_feeds}
 
-    def run_wave(self, events: Sequence[Event]) -> list[list[dict]]:
+    def run_wave(self, events: Sequence[Event], texts: bool = False) -> list[list[Any]]:
         """Events of distinct keys → the action records of each, in the events' order."""
-        per_event: list[list[dict]] = [[] for _ in events]
-        for i, record in self._wave(events):
+        per_event: list[list[Any]] = [[] for _ in events]
+        for i, record in self._wave(events, texts):
             per_event[i].append(record)
         return per_event
 
-    def _wave(self, events: Sequence[Event]) -> list[tuple[int, dict]]:
-        """Events of distinct keys → (event index, record), in the events' order."""
+    def _wave(self, events: Sequence[Event], texts: bool = False) -> list[tuple[int, Any]]:
+        """Events of distinct keys → (event index, record), in the events' order; with ``texts``,
+        a record that has a text writer comes as its JSON text (``dumps(record)``) instead."""
         slots, feeds = self.prepare(events)
         arrays = self.states.arrays
         tensors = feeds  # what the records read: the outputs, and inputs the layout names
         tensors.update(zip(self.output_names, self._run(self.output_names, self.model_feeds(feeds), None), strict=True))
         for name, _, out in self._state_feeds:
             arrays[name][slots] = tensors[out]
-        return self._records(events, tensors)
+        return self._records(events, tensors, texts)
 
-    def _records(self, events: Sequence[Event], tensors: dict[str, np.ndarray]) -> list[tuple[int, dict]]:
+    def _records(
+        self, events: Sequence[Event], tensors: dict[str, np.ndarray], texts: bool = False
+    ) -> list[tuple[int, Any]]:
         """The records of the fired actions; ``tensors``: the run's feeds and outputs by name."""
         out: list[tuple[int, dict]] = []
         if not self.actions:
             return out
-        fire_columns = [tensors[a["fire"]] for a, _ in self.actions]
+        fire_columns = [tensors[a["fire"]] for a, _, _ in self.actions]
         if not any(map(np.count_nonzero, fire_columns)):  # the usual evaluation: nothing fired
             return out
         fires = np.stack(fire_columns)
         columns = [
-            [(v["port"], v["kind"], tensors[v["v"]], tensors[v["m"]]) for v in a["values"]] for a, _ in self.actions
+            [(v["port"], v["kind"], tensors[v["v"]], tensors[v["m"]]) for v in a["values"]] for a, _, _ in self.actions
         ]
+        makers = [(text or record) if texts else record for _, record, text in self.actions]
         hits = np.nonzero(fires.T)  # event by event, actions in nodes order
         for i, row in zip(hits[0].tolist(), hits[1].tolist(), strict=True):
             values = {}
@@ -300,19 +304,20 @@ class LogicRunner:
                 else:
                     values[port] = self.categories[int(v[i])]
             event = events[i]
-            out.append((i, self.actions[row][1](values, _KeyTs(event.key, event.ts))))
+            out.append((i, makers[row](values, _KeyTs(event.key, event.ts))))
         return out
 
-    def run_flat(self, events: Sequence[Event]) -> list[dict]:
-        """Every record of ``events`` (arrival order, keys repeating or not), in order: ``run``, flattened."""
+    def run_flat(self, events: Sequence[Event], texts: bool = False) -> list[Any]:
+        """Every record of ``events`` (arrival order, keys repeating or not), in order: ``run``,
+        flattened; with ``texts``, as JSON text where the action has a text writer."""
         if len({e.key for e in events}) == len(events):  # distinct keys: one wave (the usual batch)
-            return [record for _, record in self._wave(events)] if events else []
-        return [r for records in self.run(events) for r in records]
+            return [record for _, record in self._wave(events, texts)] if events else []
+        return [r for records in self.run(events, texts) for r in records]
 
-    def run(self, events: Sequence[Event]) -> list[list[dict]]:
+    def run(self, events: Sequence[Event], texts: bool = False) -> list[list[Any]]:
         """Events in arrival order, keys repeating or not → each event's records."""
         if len({e.key for e in events}) == len(events):  # distinct keys: one wave (the usual batch)
-            return self.run_wave(events) if events else []
+            return self.run_wave(events, texts) if events else []
         waves: list[list[int]] = []
         depth: dict[str, int] = {}
         for i, e in enumerate(events):
@@ -321,9 +326,9 @@ class LogicRunner:
             if w == len(waves):
                 waves.append([])
             waves[w].append(i)
-        out: list[list[dict]] = [[] for _ in events]
+        out: list[list[Any]] = [[] for _ in events]
         for wave in waves:
-            for i, records in zip(wave, self.run_wave([events[i] for i in wave]), strict=True):
+            for i, records in zip(wave, self.run_wave([events[i] for i in wave], texts), strict=True):
                 out[i] = records
         return out
 
@@ -339,8 +344,8 @@ class LogicEngine:
         self.stats = self.decoder.stats
         self.batch = batch
 
-    def run_events(self, events: list[Event]) -> list[dict]:
-        out = self.runner.run_flat(events)
+    def run_events(self, events: list[Event], texts: bool = False) -> list[Any]:
+        out = self.runner.run_flat(events, texts)
         self.stats.actions += len(out)
         return out
 

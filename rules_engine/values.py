@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["as_number", "dumps", "json_value", "to_jsonable"]
+__all__ = ["as_number", "dumps", "json_value", "record_writer", "to_jsonable"]
 
 
 def as_number(value: Any) -> float | None:
@@ -97,28 +98,46 @@ def _flat_text(d: dict) -> str:
         if len(_ORDERS) >= _ORDERS_MAX:
             _ORDERS.clear()
         order = _ORDERS[keys] = [(k, encode_basestring_ascii(k) + ":") for k in sorted(keys)]
-    parts = []
-    for k, key_text in order:
-        v = d[k]
-        t = type(v)
-        if t is str:
-            parts.append(key_text + encode_basestring_ascii(v))
-        elif t is float:
-            if v - v != 0.0:  # NaN and ±inf are missing
-                parts.append(key_text + "null")
-            elif v == int(v) and abs(v) < 2**63:
-                parts.append(key_text + int.__repr__(int(v)))
-            else:
-                parts.append(key_text + float.__repr__(v))
-        elif t is int:
-            parts.append(key_text + int.__repr__(v))
-        elif t is bool or v is None:
-            parts.append(key_text + _LITERALS[v])
-        elif t is dict:
-            parts.append(key_text + _flat_text(v))
-        else:
-            raise _Unusual
-    return "{" + ",".join(parts) + "}"
+    return "{" + ",".join([key_text + _value_text(d[k]) for k, key_text in order]) + "}"
+
+
+def _value_text(v: Any) -> str:
+    t = type(v)
+    if t is str:
+        return encode_basestring_ascii(v)
+    if t is float:
+        if v - v != 0.0:  # NaN and ±inf are missing
+            return "null"
+        if v == int(v) and abs(v) < 2**63:
+            return int.__repr__(int(v))
+        return float.__repr__(v)
+    if t is int:
+        return int.__repr__(v)
+    if t is bool or v is None:
+        return _LITERALS[v]
+    if t is dict:
+        return _flat_text(v)
+    raise _Unusual
+
+
+def record_writer(fixed: dict[str, Any], variable: tuple[str, ...]) -> Callable[..., str]:
+    """``write(*values)`` gives ``dumps({**fixed, **dict(zip(variable, values))})``, with the
+    fixed part written once: what records of one action look like. ``variable`` is sorted."""
+    if list(variable) != sorted(variable) or set(variable) & set(fixed):
+        raise ValueError(f"variable keys {variable} must be sorted and not among the fixed ones")
+    pieces = []
+    for k in sorted([*fixed, *variable]):
+        head = encode_basestring_ascii(k) + ":"
+        pieces.append(head + "%s" if k in variable else (head + dumps(fixed[k])).replace("%", "%%"))
+    template = "{" + ",".join(pieces) + "}"
+
+    def write(*values: Any) -> str:
+        try:
+            return template % tuple(map(_value_text, values))
+        except _Unusual:
+            return dumps({**fixed, **dict(zip(variable, values, strict=True))})
+
+    return write
 
 
 def _default(value: Any) -> Any:

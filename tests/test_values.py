@@ -45,3 +45,31 @@ def test_records_with_keys_the_direct_writer_leaves_alone_are_still_written_the_
 
 def test_the_same_keys_in_another_order_are_sorted_alike():
     assert dumps({"b": 1, "a": 2.5}) == dumps({"a": 2.5, "b": 1}) == '{"a":2.5,"b":1}'
+
+
+class _Node:
+    def __init__(self, node_id: str, params: dict):
+        self.id, self.params = node_id, params
+
+
+class _KeyTs:
+    def __init__(self, key: str, ts: float):
+        self.key, self.ts = key, ts
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(min_size=1, max_size=8),
+    st.text(min_size=1, max_size=8),
+    st.sampled_from(["info", "warning", "critical"]),
+    st.sampled_from(["{key} at {ts}: {p} / {q}", "100% {p}", "{{literal}} {q}", "plain"]),
+    st.dictionaries(st.sampled_from(["p", "q"]), values, min_size=2),
+    st.text(max_size=6),
+    st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1767258000000.0, 1796098642213.123]),
+)
+def test_an_alert_written_as_text_is_the_record_dumps_writes(node_id, name, severity, message, values, key, ts):
+    from rules_engine.nodes.actions import Alert
+
+    node = _Node(node_id, {"name": name, "severity": severity, "message": message})
+    ev = _KeyTs(key, ts)
+    assert Alert().make_text(node)(values, ev) == dumps(Alert().make_record(node)(values, ev))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..registry import NodeKind, NodeProblem, Port, register
 from ..templates import Template, TemplateError, payload_template
 from ..types import ACTION, BOOL
+from ..values import record_writer
 
 TRIGGER = Port("trigger", BOOL, "fires when true")
 FIRE_PARAMS = {
@@ -58,6 +59,9 @@ class Action(NodeKind):
 
     def make_record(self, node):
         raise NotImplementedError
+
+    def make_text(self, node):
+        """``text(values, ev)``: ``dumps(record(values, ev))`` written at once; None: records only."""
 
     def lower(self, node, g, ins):
         (v, m), values = ins[0], ins[1:]
@@ -125,15 +129,27 @@ class Alert(Action):
     def templates(self, node):
         return {"message": Template(self.message(node)).names}
 
-    def make_record(self, node):
-        template = Template(self.message(node))
+    def _parts(self, node) -> tuple[Template, dict]:
         fixed = {"action": node.id, "kind": "alert", "name": node.params["name"], "severity": node.params["severity"]}
+        return Template(self.message(node)), fixed
+
+    def make_record(self, node):
+        template, fixed = self._parts(node)
 
         def record(values, ev):
             message = template.render({**values, "key": ev.key, "ts": ev.ts})
             return {**fixed, "key": ev.key, "ts": ev.ts, "message": message, "values": values}
 
         return record
+
+    def make_text(self, node):
+        template, fixed = self._parts(node)
+        write = record_writer(fixed, ("key", "message", "ts", "values"))
+
+        def text(values, ev):
+            return write(ev.key, template.render({**values, "key": ev.key, "ts": ev.ts}), ev.ts, values)
+
+        return text
 
 
 @register

@@ -148,7 +148,7 @@ def test_the_fast_path_hands_qos0_publishes_straight_to_the_agent_and_leaves_the
     assert FAST_PATH, "paho no longer has _handle_publish: the agent runs on paho's slower path"
     got, slow = [], []
     client = FastClient(mqtt.CallbackAPIVersion.VERSION2, client_id="t")
-    client.fast_message = lambda topic, payload, retain: got.append((topic, payload, retain))
+    client.fast_messages = got.extend
     client.on_message = lambda c, u, m: slow.append((m.topic, m.payload, m.qos))
 
     def feed(command: int, body: bytes) -> None:
