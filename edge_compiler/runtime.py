@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -97,6 +96,7 @@ def _lookup(records: list[dict], path: list[str]) -> list:
 
 _NUMBERS = {float, int, type(None)}
 _FLOATS = {float}
+_INTS = {int}
 SHARED_MAX_EVENTS = 256  # at most 2 × 256 columns of ≤ 256 values kept: ~300 KB
 _SHARED: dict[tuple[int, object, type], np.ndarray] = {}
 
@@ -119,6 +119,11 @@ def _convert(raw: list, kind: str, enum: dict | None) -> tuple[np.ndarray, np.nd
         types = set(map(type, raw))
         if types == _FLOATS and math.isfinite(sum(raw)):  # the usual column: finite floats only
             return np.array(raw, np.float64), _shared_column(len(raw), True, np.bool_)
+        if types == _INTS:  # the other usual one (counters, ids): finite as floats, or OverflowError
+            try:
+                return np.array(raw, np.float64), _shared_column(len(raw), True, np.bool_)
+            except OverflowError:  # an int beyond float range: element by element below
+                pass
         if types <= _NUMBERS:  # None becomes NaN, and NaN is not finite
             try:
                 v = np.array(raw, np.float64)
@@ -152,12 +157,6 @@ def _number(x) -> float | None:
             return None
         return f if math.isfinite(f) else None
     return None
-
-
-@dataclass(slots=True)
-class _KeyTs:
-    key: str
-    ts: float
 
 
 class LogicRunner:
@@ -240,15 +239,17 @@ class LogicRunner:
         return feeds
 
     # --- evaluation ---------------------------------------------------------------------------
-    def prepare(self, events: Sequence[Event]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def prepare(self, events: Sequence[Event]) -> tuple[np.ndarray | list, dict[str, np.ndarray]]:
         """The state slots of events of distinct keys, and the model's feeds for them."""
         states = self.states
         known = states.slots.get
         slots = [known(e.key) for e in events]
         if None in slots:  # a new key
             slots = [states.slot_of(e.key) for e in events]
-        slots = np.array(slots, np.int64)
         feeds = self._columns(events)
+        if not self._state_feeds:  # a stateless graph: the slots only count the keys
+            return slots, feeds
+        slots = np.array(slots, np.int64)
         arrays = states.arrays
         for name, feed, _ in self._state_feeds:
             feeds[feed] = arrays[name][slots]
@@ -280,31 +281,37 @@ class LogicRunner:
         self, events: Sequence[Event], tensors: dict[str, np.ndarray], texts: bool = False
     ) -> list[tuple[int, Any]]:
         """The records of the fired actions; ``tensors``: the run's feeds and outputs by name."""
-        out: list[tuple[int, dict]] = []
-        if not self.actions:
+        out: list[tuple[int, Any]] = []
+        hits: list[tuple[int, int]] = []  # (event, action)
+        for row, (a, _, _) in enumerate(self.actions):
+            fire = tensors[a["fire"]]
+            if np.count_nonzero(fire):  # the usual evaluation: nothing fired
+                hits.extend((i, row) for i in fire.nonzero()[0].tolist())
+        if not hits:
             return out
-        fire_columns = [tensors[a["fire"]] for a, _, _ in self.actions]
-        if not any(map(np.count_nonzero, fire_columns)):  # the usual evaluation: nothing fired
-            return out
-        fires = np.stack(fire_columns)
-        columns = [
-            [(v["port"], v["kind"], tensors[v["v"]], tensors[v["m"]]) for v in a["values"]] for a, _, _ in self.actions
-        ]
+        if hits[-1][1]:  # hits of a later action too: into event order (then actions in nodes order)
+            hits.sort()
+        columns: dict[int, list] = {}  # action → [(port, kind, values, valid)], as Python lists
         makers = [(text or record) if texts else record for _, record, text in self.actions]
-        hits = np.nonzero(fires.T)  # event by event, actions in nodes order
-        for i, row in zip(hits[0].tolist(), hits[1].tolist(), strict=True):
+        categories = self.categories
+        for i, row in hits:
+            ports = columns.get(row)
+            if ports is None:
+                ports = columns[row] = [
+                    (v["port"], v["kind"], tensors[v["v"]].tolist(), tensors[v["m"]].tolist())
+                    for v in self.actions[row][0]["values"]
+                ]
             values = {}
-            for port, kind, v, m in columns[row]:
+            for port, kind, v, m in ports:
                 if not m[i]:
                     values[port] = None
                 elif kind == "number":
-                    values[port] = float(v[i])
+                    values[port] = v[i]  # tolist gave a float
                 elif kind == "bool":
                     values[port] = bool(v[i])
                 else:
-                    values[port] = self.categories[int(v[i])]
-            event = events[i]
-            out.append((i, makers[row](values, _KeyTs(event.key, event.ts))))
+                    values[port] = categories[int(v[i])]
+            out.append((i, makers[row](values, events[i])))  # an Event has the key and ts they read
         return out
 
     def run_flat(self, events: Sequence[Event], texts: bool = False) -> list[Any]:

@@ -38,9 +38,10 @@ class Template:
         self.names = [name for is_ph, name in self.parts if is_ph]
         # A template that is exactly one placeholder keeps the value's type in a payload.
         self.single = self.names[0] if len(self.parts) == 1 and self.parts[0][0] else None
+        self._format = "".join("%s" if is_ph else t.replace("%", "%%") for is_ph, t in self.parts)
 
     def render(self, values: dict[str, Any]) -> str:
-        return "".join(json_value(values[t]) if is_ph else t for is_ph, t in self.parts)
+        return self._format % tuple([json_value(values[name]) for name in self.names])
 
 
 def payload_template(spec: Any) -> tuple[list[str], Any]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["as_number", "dumps", "json_value", "record_writer", "to_jsonable"]
+__all__ = ["as_number", "dumps", "json_value", "record_template", "to_jsonable", "value_text"]
 
 
 def as_number(value: Any) -> float | None:
@@ -120,24 +119,24 @@ def _value_text(v: Any) -> str:
     raise _Unusual
 
 
-def record_writer(fixed: dict[str, Any], variable: tuple[str, ...]) -> Callable[..., str]:
-    """``write(*values)`` gives ``dumps({**fixed, **dict(zip(variable, values))})``, with the
-    fixed part written once: what records of one action look like. ``variable`` is sorted."""
+def value_text(value: Any) -> str:
+    """A value's text inside a record, as :func:`dumps` writes it."""
+    try:
+        return _value_text(value)
+    except _Unusual:
+        return dumps(value)
+
+
+def record_template(fixed: dict[str, Any], variable: tuple[str, ...]) -> str:
+    """A ``%`` format of ``dumps({**fixed, **variable values})``: the fixed part written once,
+    a ``%s`` for the :func:`value_text` of each variable key (``variable`` is sorted)."""
     if list(variable) != sorted(variable) or set(variable) & set(fixed):
         raise ValueError(f"variable keys {variable} must be sorted and not among the fixed ones")
     pieces = []
     for k in sorted([*fixed, *variable]):
         head = encode_basestring_ascii(k) + ":"
         pieces.append(head + "%s" if k in variable else (head + dumps(fixed[k])).replace("%", "%%"))
-    template = "{" + ",".join(pieces) + "}"
-
-    def write(*values: Any) -> str:
-        try:
-            return template % tuple(map(_value_text, values))
-        except _Unusual:
-            return dumps({**fixed, **dict(zip(variable, values, strict=True))})
-
-    return write
+    return "{" + ",".join(pieces) + "}"
 
 
 def _default(value: Any) -> Any:

@@ -6,10 +6,12 @@ time. The rising edge is judged on the trigger whether or not a cooldown held th
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+
 from ..registry import NodeKind, NodeProblem, Port, register
 from ..templates import Template, TemplateError, payload_template
 from ..types import ACTION, BOOL
-from ..values import record_writer
+from ..values import dumps, record_template, value_text
 
 TRIGGER = Port("trigger", BOOL, "fires when true")
 FIRE_PARAMS = {
@@ -144,10 +146,11 @@ class Alert(Action):
 
     def make_text(self, node):
         template, fixed = self._parts(node)
-        write = record_writer(fixed, ("key", "message", "ts", "values"))
+        record = record_template(fixed, ("key", "message", "ts", "values"))
 
         def text(values, ev):
-            return write(ev.key, template.render({**values, "key": ev.key, "ts": ev.ts}), ev.ts, values)
+            message = template.render({**values, "key": ev.key, "ts": ev.ts})
+            return record % (value_text(ev.key), encode_basestring_ascii(message), value_text(ev.ts), dumps(values))
 
         return text
 
