@@ -73,6 +73,20 @@ TYPE_TESTS = {
 }
 
 
+KEYWORD_ORDER = {"type": 0, "required": 1}
+_DICT_GUARD = "if isinstance(x, dict) and "
+
+
+def _unguarded(line: str) -> str:
+    """A keyword's own top-level line without its "x is a dict" guard (lines nested in its
+    block, which test other values, are left alone)."""
+    if line == "if isinstance(x, dict):":
+        return "if True:"
+    if line.startswith(_DICT_GUARD):
+        return "if " + line[len(_DICT_GUARD) :]
+    return line
+
+
 class _Generator:
     def __init__(self) -> None:
         self.functions: list[str] = []
@@ -108,13 +122,19 @@ class _Generator:
         if not isinstance(schema, dict):
             raise _Unsupported("schema is not an object")
         out: list[str] = []
-        for key, arg in schema.items():
+        # Keywords are independent tests, so their order is free: "type" and "required" first,
+        # so that what follows may take a dict's required properties as there.
+        known_dict = schema.get("type") == "object"
+        for key, arg in sorted(schema.items(), key=lambda item: KEYWORD_ORDER.get(item[0], 2)):
             if key in ANNOTATIONS:
                 continue
             handler = getattr(self, "kw_" + key, None)
             if handler is None:
                 raise _Unsupported(key)
-            out += handler(arg, schema)
+            lines = handler(arg, schema)
+            if known_dict and key != "type":  # x is a dict past the type test: no guard for it
+                lines = [_unguarded(line) for line in lines]
+            out += lines
         return out
 
     # --- keywords: each gives statements that `return False` when x breaks it ---------------------
@@ -197,6 +217,8 @@ class _Generator:
         if not isinstance(arg, dict):
             raise _Unsupported("properties")
         out = ["if isinstance(x, dict):", "    _get = x.get", "    _o = x"]
+        # "required" was tested before (keyword order): a dict that is still here has these.
+        required = set(schema.get("required") or ()) if isinstance(schema.get("required"), list) else set()
         for prop, sub in arg.items():
             if sub is True or (isinstance(sub, dict) and all(k in ANNOTATIONS for k in sub)):
                 continue
@@ -205,8 +227,14 @@ class _Generator:
                 continue
             if inline is None:
                 fn = self.function(sub)
-                out += [f"    v = _get({prop!r}, _MISSING)", f"    if v is not _MISSING and not {fn}(v): return False"]
-            else:  # a leaf's tests in place, on x bound to the property's value: no call a property
+                if prop in required:
+                    out += [f"    if not {fn}(_o[{prop!r}]): return False"]
+                else:
+                    out += [f"    v = _get({prop!r}, _MISSING)"]
+                    out += [f"    if v is not _MISSING and not {fn}(v): return False"]
+            elif prop in required:  # a leaf's tests in place, on x bound to the property's value
+                out += [f"    x = _o[{prop!r}]"] + ["    " + line for line in inline]
+            else:
                 out += [f"    x = _get({prop!r}, _MISSING)", "    if x is not _MISSING:"]
                 out += ["        " + line for line in inline]
         return [*out, "    x = _o"] if len(out) > 3 else []

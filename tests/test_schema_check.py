@@ -53,6 +53,9 @@ SCHEMAS = [
     {"type": "object", "allOf": [{"required": ["zone"]}, {"properties": {"zone": {"enum": ["yard"]}}}]},
     True,
     {"type": "object", "maxProperties": 2},
+    # Keyword order in the document is free: required properties are read only once tested.
+    {"properties": PROPS, "required": ["ts", "nested", "zone"]},
+    {"properties": {"nested": PROPS["nested"], "speed": PROPS["speed"]}, "required": ["nested"], "type": "object"},
 ]
 payloads = st.one_of(
     values,
