@@ -249,10 +249,14 @@ class Agent:
                 if event.key in keys:
                     # The batch is one wave (one run of the model) up to here; with this event it
                     # would take two, the second for a few events. Evaluate it now instead: sooner,
-                    # and each run shared by as many events as it can be.
+                    # and each run shared by as many events as it can be. The batch this event
+                    # opens is due when the evaluated one was: its events may have waited as long.
+                    due = self._eval_at, self._read_until
                     self._evaluate()
                     keys = self._batch_keys
-                if not self._batch:
+                    self._open_batch()
+                    self._eval_at, self._read_until = due
+                elif not self._batch:
                     self._open_batch()
                 self._batch.append(event)
                 keys.add(event.key)
