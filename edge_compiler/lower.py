@@ -141,10 +141,6 @@ class Lowering:
                 self._all_true.add(self._batched[scalar])
         return self._batched[scalar]
 
-    def mark_all_true(self, tensor: str) -> None:
-        """``tensor`` is true on every row (e.g. "from this source" when there is one source)."""
-        self._all_true.add(tensor)
-
     def expose(self, tensor: str, dtype: str) -> str:
         """Make ``tensor`` readable after a run; → the name to read it by (an output or an input).
 

@@ -218,7 +218,7 @@ class _Generator:
             raise _Unsupported("properties")
         out = ["if isinstance(x, dict):", "    _get = x.get", "    _o = x"]
         # "required" was tested before (keyword order): a dict that is still here has these.
-        required = set(schema.get("required") or ()) if isinstance(schema.get("required"), list) else set()
+        required = set(schema["required"]) if isinstance(schema.get("required"), list) else set()
         for prop, sub in arg.items():
             if sub is True or (isinstance(sub, dict) and all(k in ANNOTATIONS for k in sub)):
                 continue

@@ -105,11 +105,8 @@ def _value_text(v: Any) -> str:
     if t is str:
         return encode_basestring_ascii(v)
     if t is float:
-        if v - v != 0.0:  # NaN and ±inf are missing
-            return "null"
-        if v == int(v) and abs(v) < 2**63:
-            return int.__repr__(int(v))
-        return float.__repr__(v)
+        v = _plain_float(v)  # to_jsonable's rule: integral floats bare, NaN and ±inf missing
+        return "null" if v is None else int.__repr__(v) if type(v) is int else float.__repr__(v)
     if t is int:
         return int.__repr__(v)
     if t is bool or v is None:
