@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,10 +146,36 @@ class Decoder:
         # topic → (levels, [(source, the key its topic gives or None)]): a topic is matched, split
         # and keyed once, not per message.
         self._routes: dict[str, tuple[list[str], list[tuple[_SourceDecoder, str | None]]]] = {}
+        # topic → what decode_bytes needs for a routed topic that one source reads and keys
+        self._fast: dict[str, tuple[int, str, Callable[[Any], bool], str | None, _SourceDecoder]] = {}
 
     def decode_bytes(self, topic: str, data: bytes, arrival_ms: float) -> list[Event]:
         """Like :meth:`decode`, for a payload as it comes off the wire. A payload that is not
-        UTF-8 JSON, or larger than MAX_PAYLOAD_BYTES, is rejected as ``not_json``."""
+        UTF-8 JSON, or larger than MAX_PAYLOAD_BYTES, is rejected as ``not_json``.
+
+        The usual message (a topic one source reads and keys, an object that ``loads`` decodes at
+        its first try) is decoded here in one call: this runs for every message the agent reads.
+        The rest goes the general way, with the same verdicts (tests/test_events_loads.py)."""
+        fast = self._fast.get(topic)
+        if fast is not None and 1 < len(data) <= MAX_PAYLOAD_BYTES and data[0] == 0x7B and data[1]:
+            try:
+                text = data.decode("utf-8", "surrogatepass")
+                value, end = _scan_once(text, 0)
+            except (ValueError, StopIteration, RecursionError):
+                end, text = -1, ""
+            if end == len(text):  # loads would return this object
+                index, key, is_valid, ts_field, src = fast
+                stats = self.stats
+                stats.messages += 1
+                stats.events += 1
+                if not is_valid(value):
+                    stats.rejected["schema"] += 1
+                    return []
+                stats.accepted += 1
+                ts = value.get(ts_field) if ts_field is not None else None
+                if type(ts) is not float or ts - ts != 0.0:  # not a finite float: the general rule
+                    ts = src.ts_of(value, arrival_ms)
+                return [Event(index, key, ts, value)]
         payload: Any = _NOT_JSON
         if len(data) <= MAX_PAYLOAD_BYTES:
             # NaN and Infinity tokens are accepted: devices send them. A bare try: contextlib's
@@ -164,7 +191,11 @@ class Decoder:
         matched = [(src, src.topic_key(levels)) for src in self.sources if src.matches(topic, levels)]
         if len(self._routes) >= ROUTE_CACHE:
             self._routes.clear()
+            self._fast.clear()
         route = self._routes[topic] = (levels, matched)
+        if len(matched) == 1 and matched[0][1] is not None:  # one source, keyed by the topic
+            src, key = matched[0]
+            self._fast[topic] = (src.index, key, src.is_valid, src.ts_field, src)
         return route
 
     def decode(self, topic: str, payload: Any, arrival_ms: float) -> list[Event]:

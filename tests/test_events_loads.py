@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules_engine.events import loads
+from rules_engine.events import Decoder, loads
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -73,3 +74,51 @@ def test_deep_documents_get_json_loads_verdict():
         same(b'{"v": ' + b"[" * depth + b"1" + b"]" * depth + b"}")
         same(b"[" * depth + b"]" * depth)
         same(b'{"v": ' + b'{"w": ' * depth + b"1" + b"}" * depth + b"}")
+
+
+# --- Decoder.decode_bytes: its one-call path for the usual message gives decode's verdicts -----
+
+SOURCES = [  # topic-keyed (the fast path), payload-keyed, two sources on one topic, no ts field
+    {"topic": "site/+/forklift/+/telemetry", "key": "topic:3", "schema": {"type": "object", "required": ["v"]}},
+    {"topic": "plant/line", "key": "payload:id", "schema": {"type": "object"}},
+    {"topic": "both/+", "key": "topic:1", "schema": {"type": "object"}, "ts_field": "t"},
+    {"topic": "both/#", "key": "topic:1", "schema": {"type": "object", "properties": {"v": {"type": "number"}}}},
+    {"topic": "clock/+", "key": "topic:1", "schema": {"type": "object"}, "ts_field": None},
+]
+TOPICS = ["site/s1/forklift/f7/telemetry", "site/s1/forklift", "plant/line", "both/a", "clock/c", "other"]
+PAYLOADS = st.one_of(
+    st.dictionaries(
+        st.sampled_from(["v", "id", "ts", "t", "x"]),
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4),
+        max_size=4,
+    ).map(lambda d: json.dumps(d).encode()),
+    st.binary(max_size=24),
+    st.sampled_from([b"{", b"{}", b"{} ", b'{"v":1}x', b'{"v":NaN,"ts":Infinity}', b"\xff{}", b'{"v":"\xed\xa0\x80"}']),
+)
+
+
+class _Forgets(dict):
+    def __setitem__(self, key, value) -> None:  # nothing is remembered: every message goes the general way
+        pass
+
+
+def decoder(fast: bool) -> Decoder:
+    dec = Decoder(SimpleNamespace(sources=[SimpleNamespace(params=s) for s in SOURCES]))
+    if not fast:
+        dec._fast = _Forgets()
+    return dec
+
+
+def seen(events) -> list[tuple]:
+    return [(e.source, e.key, e.ts, json.dumps(e.record, default=repr)) for e in events]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(TOPICS), PAYLOADS), max_size=12))
+def test_decode_bytes_gives_the_general_paths_events_and_counts(messages):
+    fast, general = decoder(True), decoder(False)
+    messages = [(TOPICS[0], b'{"v":1,"ts":2.5}'), *messages]
+    for topic, data in messages + messages:  # topics seen before take the one-call path
+        assert seen(fast.decode_bytes(topic, data, 5.0)) == seen(general.decode_bytes(topic, data, 5.0)), (topic, data)
+    assert fast.stats.to_json() == general.stats.to_json()
+    assert TOPICS[0] in fast._fast and not general._fast  # the one-call path was there to take
