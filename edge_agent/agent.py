@@ -207,7 +207,8 @@ class Agent:
 
     def _messages(self, messages: list[tuple[str | None, bytes, bool]]) -> None:
         """Messages read together (in order): decoded at once (arrival time = now), their events
-        added to the batch. One call for all of a read: this loop is the agent's hottest."""
+        added to the batch. One call for all of a read: this loop is the agent's hottest, so its
+        counts are kept in locals and added once (before a batch opens: its timing reads them)."""
         self._packets += len(messages)
         counters = self.counters
         prefix = self.config.source_prefix
@@ -215,51 +216,61 @@ class Agent:
         decoder = self._decoder  # a deploy swaps it between batches, never within a read
         decode, stats = decoder.decode_bytes, decoder.stats
         arrival_ms = time.time() * 1000.0
-        for topic, payload, retain in messages:
-            if topic is None:  # not UTF-8: no source can match it
-                counters.unmatched += 1
-                continue
-            if topic == deploy_topic:
-                self._on_deploy(payload, retain)
-                continue
-            if prefix:
-                if not topic.startswith(prefix):
+        batch, keys = self._batch, self._batch_keys
+        events_in = accepted = 0
+        try:
+            for topic, payload, retain in messages:
+                if topic is None:  # not UTF-8: no source can match it
                     counters.unmatched += 1
                     continue
-                topic = topic[len(prefix) :]
-            counters.events_in += 1
-            events_before = stats.events
-            try:
-                events = decode(topic, payload, arrival_ms)
-            except Exception as exc:  # a decoder bug must cost one message, not the agent
-                counters.errors += 1
-                self.log.error("decode_error", topic=topic, error=f"{type(exc).__name__}: {exc}")
-                continue
-            made = stats.events - events_before
-            if made != len(events):
-                if made == 0:
-                    counters.unmatched += 1
-                else:
-                    self._note_rejected(topic, payload, arrival_ms)
-            if not events:
-                continue
-            counters.accepted += len(events)
-            keys = self._batch_keys
-            for event in events:
-                if event.key in keys:
-                    # The batch is one wave (one run of the model) up to here; with this event it
-                    # would take two, the second for a few events. Evaluate it now instead: sooner,
-                    # and each run shared by as many events as it can be. The batch this event
-                    # opens is due when the evaluated one was: its events may have waited as long.
-                    due = self._eval_at, self._read_until
-                    self._evaluate()
-                    keys = self._batch_keys
-                    self._open_batch()
-                    self._eval_at, self._read_until = due
-                elif not self._batch:
-                    self._open_batch()
-                self._batch.append(event)
-                keys.add(event.key)
+                if topic == deploy_topic:
+                    self._on_deploy(payload, retain)
+                    continue
+                if prefix:
+                    if not topic.startswith(prefix):
+                        counters.unmatched += 1
+                        continue
+                    topic = topic[len(prefix) :]
+                events_in += 1
+                events_before = stats.events
+                try:
+                    events = decode(topic, payload, arrival_ms)
+                except Exception as exc:  # a decoder bug must cost one message, not the agent
+                    counters.errors += 1
+                    self.log.error("decode_error", topic=topic, error=f"{type(exc).__name__}: {exc}")
+                    continue
+                made = stats.events - events_before
+                if made != len(events):
+                    if made == 0:
+                        counters.unmatched += 1
+                    else:
+                        self._note_rejected(topic, payload, arrival_ms)
+                if not events:
+                    continue
+                accepted += len(events)
+                for event in events:
+                    if event.key in keys:
+                        # The batch is one wave (one run of the model) up to here; with this event
+                        # it would take two, the second for a few events. Evaluate it now instead:
+                        # sooner, and each run shared by as many events as it can be. The batch
+                        # this event opens is due when the evaluated one was: its events may have
+                        # waited as long.
+                        counters.accepted += accepted
+                        accepted = 0
+                        due = self._eval_at, self._read_until
+                        self._evaluate()
+                        self._open_batch()
+                        self._eval_at, self._read_until = due
+                        batch, keys = self._batch, self._batch_keys
+                    elif not batch:
+                        counters.accepted += accepted
+                        accepted = 0
+                        self._open_batch()
+                    batch.append(event)
+                    keys.add(event.key)
+        finally:
+            counters.events_in += events_in
+            counters.accepted += accepted
 
     def _open_batch(self) -> None:
         """Time a new batch. With --batch-linger it waits batch_ms for company. Otherwise sparse
