@@ -68,6 +68,11 @@ class Lowering:
         self._all_true: set[str] = set()  # tensors true on every row
         self._negation: dict[str, str] = {}  # Not(x) → x, both ways
         self._exposed: set[str] = set()  # tensors already graph outputs under their own name
+        self._made: dict[tuple, str] = {}  # (op, operands) → its tensor: And/Or of the same, made once
+        # Kleene bools by their masks: (value, validity) → (known true, known false). Logic reads
+        # and writes these, so that And is And of the true masks, Not a swap, no op at all.
+        self._truth: dict[Val, tuple[str, str]] = {}
+        self._negated: dict[Val, Val] = {}  # a Not's output → its input: its masks are those swapped
         self.ts = self.input("ts", "double")
         self._batch_shape = self.op("Shape", self.ts, scope="graph")
 
@@ -165,14 +170,44 @@ class Lowering:
         kept = list(dict.fromkeys(x for x in xs if x not in self._all_true)) or [xs[0]]
         out = kept[0]
         for x in kept[1:]:
-            out = self.op("And", out, x)
+            out = self._commutative("And", out, x)
         return out
 
     def or_(self, *xs: str) -> str:
         xs = tuple(dict.fromkeys(xs))
         out = xs[0]
         for x in xs[1:]:
-            out = self.op("Or", out, x)
+            out = self._commutative("Or", out, x)
+        return out
+
+    def _commutative(self, op_type: str, a: str, b: str) -> str:
+        key = (op_type, frozenset((a, b)))
+        if key not in self._made:
+            self._made[key] = self.op(op_type, a, b)
+        return self._made[key]
+
+    # --- Kleene bools -------------------------------------------------------------------------
+    def truth(self, x: Val) -> tuple[str, str]:
+        """A bool's (known true, known false) masks: both false where it is missing."""
+        if x not in self._truth:
+            if x in self._negated:
+                true, false = self.truth(self._negated[x])
+                self._truth[x] = (false, true)
+            else:
+                v, m = x
+                self._truth[x] = (self.and_(m, v), self.and_(m, self.not_(v)))
+        return self._truth[x]
+
+    def kleene(self, true: str, false: str) -> Val:
+        """The bool whose known true and known false masks these are."""
+        x = (true, self.or_(true, false))  # where it is known, its value is its true mask
+        self._truth[x] = (true, false)
+        return x
+
+    def kleene_not(self, x: Val) -> Val:
+        """not x (missing stays missing); its masks are x's swapped, made only if read."""
+        out = (self.not_(x[0]), x[1])
+        self._negated[out] = x
         return out
 
     def not_(self, x: str) -> str:

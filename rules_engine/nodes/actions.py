@@ -66,8 +66,8 @@ class Action(NodeKind):
         """``text(values, ev)``: ``dumps(record(values, ev))`` written at once; None: records only."""
 
     def lower(self, node, g, ins):
-        (v, m), values = ins[0], ins[1:]
-        on = g.and_(v, m)
+        on, _ = g.truth(ins[0])  # known true
+        values = ins[1:]
         # State only where it is read: "level" without a cooldown is stateless (no per-key rows
         # to gather and scatter around each run).
         fire = on

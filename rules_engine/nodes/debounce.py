@@ -34,9 +34,9 @@ class Debounce(NodeKind):
         return step
 
     def lower(self, node, g, ins):
-        v, m = ins[0]
+        on, _ = g.truth(ins[0])  # known true
         count = g.const(float(node.params["count"]))
         run = g.state("run", "double", 0.0)
-        run = g.where(g.and_(v, m), g.op("Min", g.op("Add", run, g.const(1.0)), count), g.const(0.0))
+        run = g.where(on, g.op("Min", g.op("Add", run, g.const(1.0)), count), g.const(0.0))
         g.set_state("run", run)
         return g.op("GreaterOrEqual", run, count), g.batch(g.true())

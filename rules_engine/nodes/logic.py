@@ -23,9 +23,8 @@ class And(NodeKind):
         return step
 
     def lower(self, node, g, ins):
-        any_false = g.or_(*[g.and_(m, g.not_(v)) for v, m in ins])
-        all_valid = g.and_(*[m for _, m in ins])
-        return g.not_(any_false), g.or_(any_false, all_valid)
+        masks = [g.truth(x) for x in ins]
+        return g.kleene(g.and_(*[true for true, _ in masks]), g.or_(*[false for _, false in masks]))
 
 
 @register
@@ -45,9 +44,8 @@ class Or(NodeKind):
         return step
 
     def lower(self, node, g, ins):
-        any_true = g.or_(*[g.and_(m, v) for v, m in ins])
-        all_valid = g.and_(*[m for _, m in ins])
-        return any_true, g.or_(any_true, all_valid)
+        masks = [g.truth(x) for x in ins]
+        return g.kleene(g.or_(*[true for true, _ in masks]), g.and_(*[false for _, false in masks]))
 
 
 @register
@@ -62,8 +60,7 @@ class Not(NodeKind):
         return lambda ins, state, ev: None if ins[0] is None else not ins[0]
 
     def lower(self, node, g, ins):
-        v, m = ins[0]
-        return g.not_(v), m
+        return g.kleene_not(ins[0])
 
 
 @register
