@@ -154,6 +154,8 @@ class FastClient(mqtt.Client):
             byte = buf[pos + 1]
             if byte < 0x80:
                 length, start = byte, pos + 2
+            elif pos + 2 < size and buf[pos + 2] < 0x80:  # two length bytes: most telemetry
+                length, start = (byte & 0x7F) | (buf[pos + 2] << 7), pos + 3
             else:
                 length, shift, i = byte & 0x7F, 7, pos + 2
                 while True:

@@ -7,6 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge_agent.config import ConfigError, load_config
 from edge_agent.deploy import BundleStore, DeployError, fetch_bundle, parse_request
@@ -174,3 +176,77 @@ def test_a_log_field_never_replaces_the_line_s_own_timestamp():
     line = json.loads(stream.getvalue())
     assert line["event"] == "deploy_result" and line["level"] == "info" and line["ts"].endswith("Z")
     assert line["ts_"] == 1796053232978 and line["ok"] is True
+
+
+TOPIC_TEXT = st.text(st.characters(exclude_characters="+#", exclude_categories=("Cs",)), min_size=1, max_size=40)
+SIZES = [0, 1, 90, 125, 126, 300, 16_400, 70_000]  # remaining lengths of 1, 2 and 3 bytes
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("publish"),
+                TOPIC_TEXT,
+                st.sampled_from(SIZES),
+                st.booleans(),
+            ),
+            st.tuples(st.just("puback"), st.integers(1, 65535)),
+        ),
+        max_size=30,
+    ),
+    st.lists(st.integers(1, 40_000), min_size=1, max_size=8),
+    st.integers(1, 5),
+)
+def test_the_fast_reader_frames_any_stream_of_publishes_and_pubacks_as_it_was_written(packets, chunks, limit):
+    """Packets of every length encoding (1, 2 and 3 bytes), split anywhere between reads."""
+    import socket
+
+    import paho.mqtt.client as mqtt
+
+    from edge_agent.mqtt_fast import FastClient, topic_field
+
+    client = FastClient(mqtt.CallbackAPIVersion.VERSION2, client_id="t")
+    got: list = []
+    client.fast_messages = lambda messages: got.extend(("publish", t, p, r) for t, p, r in messages)
+    client.fast_puback = lambda mid: got.append(("puback", mid))
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    client._sock = ours
+    want, stream = [], b""
+    for i, packet in enumerate(packets):
+        if packet[0] == "puback":
+            want.append(packet)
+            stream += b"\x40\x02" + packet[1].to_bytes(2, "big")
+            continue
+        _, topic, size, retain = packet
+        payload = bytes((i + j) % 251 for j in range(size))
+        want.append(("publish", topic, payload, retain))
+        body = topic_field(topic) + payload
+        stream += bytes((0x31 if retain else 0x30,)) + _length(len(body)) + body  # QoS 0
+    try:
+        pos, k = 0, 0
+        while pos < len(stream):
+            step = chunks[k % len(chunks)]
+            theirs.sendall(stream[pos : pos + step])
+            pos, k = pos + step, k + 1
+            while client.fast_read(limit) > 0:
+                pass
+        while client.fast_buffered() and client.fast_read(limit) > 0:
+            pass
+    finally:
+        ours.close()
+        theirs.close()
+    # Each kind in order (a PUBACK is handled at once, the publishes of a read handed over together).
+    for kind in ("publish", "puback"):
+        assert [g for g in got if g[0] == kind] == [w for w in want if w[0] == kind]
+
+
+def _length(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | 0x80 if n else byte)
+        if not n:
+            return bytes(out)
