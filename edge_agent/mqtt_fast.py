@@ -83,7 +83,12 @@ def publish_packet(topic: bytes, mid: int, payload: bytes, retain: bool = False)
     if size > MAX_REMAINING:
         raise ValueError("Payload too large.")
     first = 0x33 if retain else 0x32
-    prefix = bytes((first, size)) if size < 128 else bytes((first,)) + _remaining(size)
+    if size < 128:
+        prefix = bytes((first, size))
+    elif size < 16384:  # an alert: two length bytes
+        prefix = bytes((first, size & 0x7F | 0x80, size >> 7))
+    else:
+        prefix = bytes((first,)) + _remaining(size)
     return b"".join((prefix, topic, mid.to_bytes(2, "big"), payload))
 
 

@@ -250,3 +250,13 @@ def _length(n: int) -> bytes:
         out.append(byte | 0x80 if n else byte)
         if not n:
             return bytes(out)
+
+
+@pytest.mark.parametrize("size", [0, 90, 123, 124, 16_000, 16_379, 16_380, 70_000, 2_100_000])
+@pytest.mark.parametrize("retain", [False, True])
+def test_an_outgoing_publish_is_a_qos1_packet_with_its_length_in_as_many_bytes_as_it_needs(size, retain):
+    from edge_agent.mqtt_fast import publish_packet, topic_field
+
+    field, payload = topic_field("aiot/t/devices/d/actions"), b"x" * size
+    body = field + (513).to_bytes(2, "big") + payload
+    assert publish_packet(field, 513, payload, retain) == bytes((0x33 if retain else 0x32,)) + _length(len(body)) + body
