@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -178,6 +179,11 @@ class LogicRunner:
                 out = plan.by_id[f["node"]].out_type
                 enum = {v: category_ids[v] for v in (out.enum or ())}
             self.source_fields[f["source"]].append((col, f["path"], f["kind"], enum))
+        # One source whose fields are top-level properties (the usual graph): every field of a
+        # payload read by one C call, when the payload has them all.
+        names = [path[0] for _, path, _, _ in self.source_fields[0]] if len(self.source_fields) == 1 else []
+        flat = len(names) >= 2 and all(len(path) == 1 for _, path, _, _ in self.source_fields[0])
+        self._fields_of = itemgetter(*names) if flat else None
         self.actions = []  # (layout, record maker, text writer or None)
         for a in self.layout["actions"]:
             node = plan.by_id[a["node"]]
@@ -225,8 +231,17 @@ class LogicRunner:
             feeds["ts"] = np.array([e.ts for e in events], np.float64)
         if len(self.source_fields) == 1:  # every event is of source 0: no gathering by source
             records = [e.record for e in events]
-            for col, path, kind, enum in self.source_fields[0]:
-                v, m = _convert(_lookup(records, path), kind, enum)
+            fields = self.source_fields[0]
+            raws: list[Sequence] | None = None
+            if self._fields_of is not None and records:
+                try:
+                    raws = list(zip(*map(self._fields_of, records), strict=True))
+                except KeyError:  # a payload without one of them: field by field, None where missing
+                    raws = None
+            if raws is None:
+                raws = [_lookup(records, path) for _, path, _, _ in fields]
+            for (col, _, kind, enum), raw in zip(fields, raws, strict=True):
+                v, m = _convert(raw, kind, enum)
                 feeds[self.fields[col]["v"]], feeds[self.fields[col]["m"]] = v, m
             return feeds
         values = np.zeros((len(self.fields), n), np.float64)
