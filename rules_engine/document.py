@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "JsonError",
     "loads_limited",
     "max_depth",
+    "schema_references",
     "unstorable_text",
 ]
 
@@ -77,8 +79,34 @@ def loads_limited(
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise JsonError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except JsonError as exc:  # NaN or Infinity, refused by _reject_constant, which cannot say where
+        raise JsonError(f"{what} is not valid JSON: {exc}{_where(text, _CONSTANT)}") from None
+    except ValueError:  # the one other: an integer literal longer than int() converts
+        limit = sys.get_int_max_str_digits()
+        raise JsonError(
+            f"{what} holds an integer of more than {limit} digits{_where(text, _long_integer(limit))}"
+        ) from None
     except RecursionError:
         raise JsonError(f"{what} nests too deeply") from None
+
+
+# A JSON string (skipped: what it holds is text), or the token searched for, in group 1.
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_CONSTANT = re.compile(_STRING + r"|(-?Infinity|NaN)")
+
+
+def _long_integer(digits: int) -> re.Pattern:
+    return re.compile(_STRING + rf"|(?<![\w.+-])(-?\d{{{digits + 1},}})(?![.eE\d])")
+
+
+def _where(text: str, token: re.Pattern) -> str:
+    """Where the token first occurs outside strings, as json's errors say it; "" if it does not."""
+    for match in token.finditer(text):
+        if match.group(1) is not None:
+            at = match.start(1)
+            line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+            return f" at line {line} column {column}"
+    return ""
 
 
 # Text that may hold a NUL or a lone surrogate: a \u0000 or \uD800-\uDFFF escape, or a raw NUL.
@@ -129,3 +157,47 @@ def _escape(key: str) -> str:
 
 def is_finite_number(value: Any) -> bool:
     return (type(value) is int) or (type(value) is float and math.isfinite(value))
+
+
+# JSON Schema 2020-12 keywords whose value is a subschema, a list of them, or a map of them.
+_SUBSCHEMA = (
+    "additionalProperties",
+    "unevaluatedProperties",
+    "items",
+    "unevaluatedItems",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "not",
+)
+_SUBSCHEMAS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_NAMED_SUBSCHEMAS = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
+
+
+def schema_references(schema: Any) -> list[tuple[str, ...]]:
+    """Paths of the ``$ref`` and ``$dynamicRef`` keywords in a JSON Schema a document brings.
+
+    A reference is followed by jsonschema when a payload or a value is checked: a remote one is
+    fetched over the network, a local one may loop or recurse as deep as the instance, and none
+    of that can be ruled out before running it. Documents therefore write their schemas inline.
+    """
+    found: list[tuple[str, ...]] = []
+    stack: list[tuple[tuple[str, ...], Any]] = [((), schema)]
+    while stack:
+        path, item = stack.pop()
+        if not isinstance(item, dict):
+            continue
+        found += [(*path, key) for key in ("$ref", "$dynamicRef") if key in item]
+        for key in _SUBSCHEMA + _SUBSCHEMAS:
+            sub = item.get(key)
+            if isinstance(sub, list):
+                stack += [((*path, key, str(i)), s) for i, s in enumerate(sub)]
+            elif sub is not None:
+                stack.append(((*path, key), sub))
+        for key in _NAMED_SUBSCHEMAS:
+            named = item.get(key)
+            if isinstance(named, dict):
+                stack += [((*path, key, str(name)), s) for name, s in named.items()]
+    return sorted(found)

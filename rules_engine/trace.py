@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -62,6 +63,9 @@ def read_trace(lines: Iterable[str], where: str = "<trace>") -> Iterator[Message
             obj = json.loads(text)  # NaN and Infinity tokens are accepted: devices send them
         except json.JSONDecodeError as exc:
             raise TraceError(where, number, f"not JSON: {exc.msg} at column {exc.colno}") from None
+        except ValueError:  # the one other: an integer literal longer than int() converts
+            limit = sys.get_int_max_str_digits()
+            raise TraceError(where, number, f"holds an integer of more than {limit} digits") from None
         except RecursionError:
             raise TraceError(where, number, "nests too deeply") from None
         message = parse_trace_line(obj, previous, where, number)

@@ -64,6 +64,14 @@ def test_validate_names_the_file_and_line_of_broken_json(files):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("token", ["NaN", "-Infinity", "9" * 5000])
+def test_validate_names_the_file_and_line_of_a_number_json_cannot_hold(files, token):
+    (files / "odd.json").write_text('{\n  "format": "aiot.graph/v1",\n  "nodes": [' + token + '],\n  "edges": []\n}')
+    r = aiot("graph", "validate", str(files / "odd.json"))
+    assert r.returncode == 1 and "odd.json" in r.stderr and "line 3 column 13" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_a_missing_file_is_a_one_line_error(files):
     r = aiot("graph", "validate", str(files / "nope.json"))
     assert r.returncode == 1 and "nope.json" in r.stderr and "Traceback" not in r.stderr
@@ -99,6 +107,7 @@ def test_run_on_both_engines_prints_the_same(files):
         ('{"payload": {}}', "'topic'"),
         ("[1]", "JSON object"),
         ('{"topic": "x", "arrival_ms": 5}\n{"topic": "x", "arrival_ms": 1}', "goes backwards"),
+        ('{"topic": "x", "payload": {"n": ' + "9" * 5000 + "}}", "an integer of more than"),
     ],
 )
 def test_run_names_the_trace_line_that_is_wrong(files, line, message):

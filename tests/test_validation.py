@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import time
 
 import pytest
@@ -60,6 +61,14 @@ SPEED = node("speed", "field", path="speed")
 FAST = node("fast", "compare", op="gt", value=8)
 ALARM = node("alarm", "action.alert", name="overspeed")
 GOOD_EDGES = [e("src", "speed"), e("speed", "fast.a"), e("fast", "alarm.trigger")]
+
+
+def with_payload_schema(**properties) -> dict:
+    """The valid graph, its source's payload schema given more properties."""
+    doc = graph(SPEED, FAST, ALARM, edges=GOOD_EDGES)
+    doc["nodes"][0]["params"]["schema"]["properties"].update(properties)
+    return doc
+
 
 TABLE = [
     ("a valid graph has no problems", graph(SPEED, FAST, ALARM, edges=GOOD_EDGES), set()),
@@ -181,6 +190,32 @@ TABLE = [
         graph(SPEED, FAST, ALARM, edges=[*GOOD_EDGES, e("ghost", "alarm.extra")]),
         {(None, "/edges/3/from", "unknown_port")},
     ),
+    (
+        "it rejects a $ref in a payload schema, which jsonschema would fetch",
+        with_payload_schema(extra={"$ref": "http://127.0.0.1:9/extra.json"}),
+        {("src", "/nodes/0/params/schema/properties/extra/$ref", "schema")},
+    ),
+    (
+        "it rejects a $dynamicRef in a payload schema, which may loop",
+        with_payload_schema(extra={"anyOf": [{"$dynamicRef": "#"}]}),
+        {("src", "/nodes/0/params/schema/properties/extra/anyOf/0/$dynamicRef", "schema")},
+    ),
+    (
+        "it rejects a $ref in the parameter schema",
+        graph(
+            SPEED,
+            node("fast", "compare", op="gt", value={"$param": "limit"}),
+            ALARM,
+            edges=GOOD_EDGES,
+            params={"limit": {"$ref": "#/$defs/limit", "default": 8}},
+        ),
+        {(None, "/params/properties/limit/$ref", "schema")},
+    ),
+    (
+        "a payload field named $ref is only a name",
+        with_payload_schema(**{"$ref": {"type": "number"}}),
+        set(),
+    ),
 ]
 
 
@@ -265,6 +300,26 @@ def test_deep_nesting_is_a_json_error_not_a_crash():
 def test_non_json_is_a_clear_error():
     with pytest.raises(JsonError, match="line 1 column"):
         loads_limited("{nodes: []}")
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('{\n  "a": [1,\n  NaN]}', "g.json is not valid JSON: NaN is not a JSON number at line 3 column 3"),
+        (
+            '{"a": "NaN", "b": -Infinity}',
+            "g.json is not valid JSON: -Infinity is not a JSON number at line 1 column 19",
+        ),
+        (
+            '{"a": "' + "1" * 5000 + '",\n "b": ' + "1" * 5000 + "}",
+            f"g.json holds an integer of more than {sys.get_int_max_str_digits()} digits at line 2 column 7",
+        ),
+    ],
+)
+def test_constants_and_overlong_integers_are_errors_naming_the_line(text, message):
+    with pytest.raises(JsonError) as caught:
+        loads_limited(text, what="g.json")
+    assert str(caught.value) == message
 
 
 json_values = st.recursive(
