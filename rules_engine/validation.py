@@ -15,6 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .document import schema_references
 from .plan import ModelProvider, Plan, PlanNode
 from .problems import GraphInvalid, Problem, pointer
 from .registry import NodeProblem, PortTypeError, get_kind
@@ -75,6 +76,10 @@ def resolve_params(doc: dict, values: Any) -> tuple[dict[str, Any], list[Problem
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         return {}, [Problem("/params", "schema", None, f"params is not a valid JSON Schema: {exc.message}")]
+    references = schema_references(schema)
+    if references:
+        message = "is not supported in the parameter schema: write the schema inline"
+        return {}, [Problem(pointer("params", *path), "schema", None, f"{path[-1]} {message}") for path in references]
     declared = schema.get("properties") or {}
     if values is None:
         values = {}

@@ -7,6 +7,7 @@ import re
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from ..document import schema_references
 from ..registry import NodeKind, NodeProblem, register
 from ..types import PortType
 
@@ -59,6 +60,9 @@ class Source(NodeKind):
             Draft202012Validator.check_schema(node.params["schema"])
         except SchemaError as exc:
             problems.append(NodeProblem("schema", ("params", "schema"), f"not a valid JSON Schema: {exc.message}"))
+        for path in schema_references(node.params["schema"]):
+            message = f"{path[-1]} is not supported in a payload schema: write the schema inline"
+            problems.append(NodeProblem("schema", ("params", "schema", *path), message))
         return problems
 
     def output_type(self, node, in_types):
