@@ -9,7 +9,13 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from blueprints.artifacts import TenantModels
+from blueprints.certification.steps import Certifier, Subject
 from blueprints.models import ApiToken, AppendOnly, AuditEvent, BlueprintVersion
+from blueprints.package import BlueprintPackage
+from blueprints.scenarios import run_scenario
 from edge_compiler.bundle import read_bundle
 from tests.studio.conftest import body, graph
 
@@ -110,6 +116,87 @@ def test_simulate_of_an_invalid_graph_lists_the_problems(acme, client_as):
     doc["nodes"][2]["type"] = "nope"
     r = client_as(acme["users"]["designer"]).post("/api/v1/t/acme/simulate", {"graph": doc, "trace": []}, format="json")
     assert r.status_code == 400 and body(r)["error"]["problems"][0]["code"] == "unknown_type"
+
+
+def _certify_scenarios(version: BlueprintVersion, scenarios: list[dict]):
+    """The certification's scenarios step on a version's graph: both engines against `expected`."""
+    certifier = Certifier(
+        Subject(
+            graph=version.graph,
+            params={},
+            scenarios=scenarios,
+            models=TenantModels(version.blueprint.tenant),
+            key=Ed25519PrivateKey.generate(),
+        )
+    )
+    for step in ("static", "compile"):
+        assert certifier.run(step).status == "passed", step
+    return certifier.run("scenarios")
+
+
+def test_a_scenario_saved_from_a_replay_is_stored_and_passes_on_both_engines(acme, client_as, tmp_path):
+    """What the editor's "Save as scenario" sends: a replay's trace and parameter values, with the
+    records and summary the replay (POST …/simulate) gave as the actions it must produce."""
+    c = client_as(acme["users"]["designer"])
+    trace = [
+        {"topic": "site/a/forklift/f1/telemetry", "payload": {"ts": t, "speed_kmh": s}, "arrival_ms": t + 40}
+        for t, s in ((1000, 5), (2000, 7), (3000, 10), (4000, 2), (5000, 9.5))
+    ]
+    trace.insert(2, {"topic": "site/a/forklift/f2/telemetry", "payload": {"ts": 2500}})  # no speed: rejected
+    params = {"limit": 6}
+    r = c.post("/api/v1/t/acme/simulate", {"graph": graph(), "params": params, "trace": trace}, format="json")
+    assert r.status_code == 200, body(r)
+    replay = body(r)
+    assert [x["ts"] for x in replay["records"]] == [2000, 5000]  # the limit of 6, not the default 8
+    assert replay["summary"]["rejected"] and not replay["truncated"]
+    scenario = {
+        "name": "limit 6",
+        "description": "f1 goes over 6 km/h twice; f2 sends no speed.",
+        "params": params,
+        "trace": trace,
+        "expected": replay["records"],
+        "expected_summary": replay["summary"],
+    }
+    near_miss = acme["version"].scenarios[0]
+    r = c.post(
+        "/api/v1/t/acme/blueprints/overspeed/versions/",
+        {"graph": graph(), "scenarios": [near_miss, scenario]},
+        format="json",
+    )
+    assert r.status_code == 201, body(r)
+    assert body(r)["scenarios"] == [near_miss, scenario]
+    v = BlueprintVersion.objects.get(blueprint=acme["blueprint"], version=body(r)["version"])
+    assert v.scenarios[1] == scenario
+
+    # the studio's certification step and `aiot blueprint test` (which also checks the summary) pass it
+    # (the fixture's own scenario "one" expects nothing yet its 12 km/h is over the limit: left out)
+    result = _certify_scenarios(v, v.scenarios[1:])
+    assert result.status == "passed", result.message
+    assert result.figures == {"scenarios": 1, "failed": 0}
+    package = BlueprintPackage(tmp_path, {"slug": "overspeed"}, v.graph, v.readme)
+    for engine in ("reference", "onnx"):
+        outcome = run_scenario(package, v.scenarios[1], engine)
+        assert outcome.passed, (engine, outcome.difference)
+
+    # a scenario is checked against what it expects: with the default limit the same trace differs
+    result = _certify_scenarios(v, [{**scenario, "params": {}}])
+    assert result.status == "failed" and "limit 6" in result.message
+    assert not run_scenario(package, {**scenario, "params": {}}, "reference").passed
+
+    # the editor's other edits of a draft go through PATCH: expected actions cleared, description changed
+    cleared = {**{k: w for k, w in scenario.items() if k != "expected_summary"}, "expected": [], "description": "none"}
+    r = c.patch(
+        f"/api/v1/t/acme/blueprints/overspeed/versions/{v.version}/",
+        {"scenarios": [near_miss, cleared]},
+        format="json",
+    )
+    assert r.status_code == 200 and body(r)["scenarios"][1] == cleared
+    r = c.patch(
+        f"/api/v1/t/acme/blueprints/overspeed/versions/{v.version}/",
+        {"scenarios": [{**scenario, "expected": {"not": "a list"}}]},
+        format="json",
+    )
+    assert r.status_code == 400 and body(r)["error"]["field"] == "scenarios.0.expected"
 
 
 def test_compile_stores_a_verifiable_bundle_once(acme, client_as):

@@ -2,9 +2,37 @@
 // type's params schema, each bindable to a blueprint parameter), its problems.
 import { useEffect, useMemo, useState } from "react";
 import { SchemaForm } from "../forms/SchemaForm";
-import { inputPorts, specOf } from "../registry/ports";
+import { checkConnection, inputPorts, specOf } from "../registry/ports";
 import { editorStore, useEditor } from "./store";
 import type { RuleFlowNode } from "../graph/flow";
+
+/**
+ * Connects an input port from a list of the nodes that may feed it (by the same registry check as
+ * dragging a wire): the way to wire the graph from the keyboard.
+ */
+function ConnectFrom({ target, port }: { target: string; port: string }) {
+  const registry = useEditor((s) => s.registry);
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  if (!registry) return null;
+  const sources = nodes.filter((n) => checkConnection(registry, nodes, edges, { source: n.id, target, targetHandle: port }).ok);
+  if (!sources.length) return <span className="muted">not connected</span>;
+  return (
+    <select
+      aria-label={`Connect ${port} from`}
+      value=""
+      onChange={(e) => e.target.value && editorStore.getState().connect({ source: e.target.value, target, targetHandle: port, sourceHandle: "out" })}
+      data-testid={`connect-${port}`}
+    >
+      <option value="">not connected: connect from…</option>
+      {sources.map((n) => (
+        <option key={n.id} value={n.id}>
+          {n.id}
+        </option>
+      ))}
+    </select>
+  );
+}
 
 /** "/nodes/3/params/value/…" → "value" */
 export function paramOfPath(path: string): string | null {
@@ -94,7 +122,13 @@ export function NodeInspector({ node, readOnly }: { node: RuleFlowNode; readOnly
               return (
                 <li key={p.name}>
                   <code>{p.name}</code> <span className="muted">{p.kind}</span>{" "}
-                  {from ? <span>← {from.split(" ← ")[1]}</span> : <span className="muted">{p.spare ? "(free slot)" : "not connected"}</span>}
+                  {from ? (
+                    <span>← {from.split(" ← ")[1]}</span>
+                  ) : readOnly ? (
+                    <span className="muted">{p.spare ? "(free slot)" : "not connected"}</span>
+                  ) : (
+                    <ConnectFrom target={node.id} port={p.name} />
+                  )}
                 </li>
               );
             })}

@@ -1,10 +1,11 @@
 // Replay: run a scenario (or an uploaded trace) through the graph being edited, chart the chosen
 // nodes, mark the actions, and show per-node counts on the canvas.
 import { useMemo, useState } from "react";
-import { api, tenantPath } from "../api/client";
-import type { SimulateResult, TraceLine } from "../api/types";
+import type { Scenario, SimulateResult, TraceLine } from "../api/types";
 import { ErrorNote, formatValue } from "../components/ui";
+import { stableJson } from "../graph/diff";
 import { specOf } from "../registry/ports";
+import { computesKey, expectedOf, freeScenarioName, recordExpected, sameValue, scenarioFromReplay, simulate, unrecordable } from "./scenarios";
 import { editorStore, useEditor } from "./store";
 import { Timeline } from "./Timeline";
 import { parseTrace } from "./trace";
@@ -12,11 +13,122 @@ import { parseTrace } from "./trace";
 /** The studio charts at most this many nodes per replay. */
 const MAX_SERIES = 20;
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** What a replay ran: the trace and parameter values, from which scenario (if one), on which graph. */
+interface Ran {
+  lines: TraceLine[];
+  params: Record<string, unknown>;
+  scenario: Scenario | null;
+  sourceName: string;
+  /** the store's revision then (a later one: the graph may compute something else now)… */
+  revision: number;
+  /** …and what of the graph decides the actions */
+  graph: string;
+}
+
+/** Saving a replay as a new scenario, or as the expected actions of the scenario it replayed. */
+function SaveScenario({ ran, result }: { ran: Ran; result: SimulateResult }) {
+  const scenarios = useEditor((s) => s.scenarios);
+  const revision = useEditor((s) => s.revision);
+  const [name, setName] = useState(() =>
+    freeScenarioName(ran.scenario ? `${ran.scenario.name} (recorded)` : ran.sourceName.replace(/\.(jsonl|json|txt)$/, ""), scenarios),
+  );
+  const [description, setDescription] = useState(ran.scenario?.description ?? "");
+  const [done, setDone] = useState<string | null>(null);
+  // the scenario replayed, if it is still there with the same trace and parameter values
+  const at = ran.scenario
+    ? scenarios.findIndex((sc) => sc.trace === ran.scenario!.trace && stableJson(sc.params ?? {}) === stableJson(ran.params))
+    : -1;
+  const target = at >= 0 ? scenarios[at] : null;
+  const graphChanged = useMemo(
+    () => revision !== ran.revision && computesKey(editorStore.getState().toGraph()) !== ran.graph,
+    [revision, ran],
+  );
+  const blocked = unrecordable(result) ?? (graphChanged ? "The graph changed since this replay: run it again to record its actions." : null);
+  const nameError = !name.trim() ? "A scenario needs a name." : scenarios.some((sc) => sc.name === name.trim()) ? `There is already a scenario named “${name.trim()}”.` : null;
+  const sameActions = target ? sameValue(result.records, expectedOf(target)) : null;
+  // a scenario that also expects a summary (events, rejects) must get that one too
+  const matches = target && sameActions && (target.expected_summary === undefined || sameValue(target.expected_summary, result.summary));
+  const save = () => {
+    if (blocked || nameError) return;
+    const sc = scenarioFromReplay({ name: name.trim(), description: description.trim(), params: ran.params, trace: ran.lines, result });
+    editorStore.getState().setScenarios([...editorStore.getState().scenarios, sc]);
+    setDone(`Saved as the scenario “${sc.name}” with ${plural(result.records.length, "expected action")}. Save the blueprint to keep it.`);
+    setName(freeScenarioName(sc.name, [...editorStore.getState().scenarios]));
+  };
+  const record = () => {
+    if (blocked || at < 0) return;
+    const current = editorStore.getState().scenarios;
+    editorStore.getState().setScenarios(current.map((sc, j) => (j === at ? recordExpected(sc, result) : sc)));
+    setDone(`“${target!.name}” now expects the ${plural(result.records.length, "action")} of this replay. Save the blueprint to keep it.`);
+  };
+  return (
+    <section className="save-scenario" aria-label="Save as scenario" data-testid="save-scenario">
+      {target && (
+        <p className={matches ? "ok" : "warn"} data-testid="replay-vs-expected">
+          {matches
+            ? `The replay produced exactly the actions “${target.name}” expects.`
+            : sameActions
+              ? `The replay produced the actions “${target.name}” expects, but another summary (events, rejects).`
+              : `The replay produced ${plural(result.records.length, "action")}; “${target.name}” expects ${
+                expectedOf(target).length === result.records.length ? "other ones" : expectedOf(target).length
+              }.`}
+        </p>
+      )}
+      {blocked ? (
+        <p className="hint" data-testid="save-scenario-blocked">
+          {blocked}
+        </p>
+      ) : (
+        <>
+          <div className="row wrap">
+            <label className="mini-field grow">
+              <span>Scenario name</span>
+              <input value={name} onChange={(e) => setName(e.target.value)} data-testid="save-scenario-name" />
+            </label>
+            <label className="mini-field grow">
+              <span>Description</span>
+              <input
+                value={description}
+                placeholder="What happens in the trace, and what the rule must do"
+                onChange={(e) => setDescription(e.target.value)}
+                data-testid="save-scenario-description"
+              />
+            </label>
+            <button type="button" onClick={save} disabled={!!nameError} data-testid="save-scenario-button">
+              Save as scenario
+            </button>
+            {target && !matches && (
+              <button type="button" onClick={record} data-testid="record-expected-button">
+                Record as the expected actions of “{target.name}”
+              </button>
+            )}
+          </div>
+          {nameError && <p className="field-error">{nameError}</p>}
+          <p className="hint">
+            The trace{Object.keys(ran.params).length ? ", its parameter values" : ""} and the {plural(result.records.length, "action")} of this
+            replay become a scenario the blueprint must pass.
+          </p>
+        </>
+      )}
+      {done && (
+        <p className="hint" role="status" data-testid="save-scenario-done">
+          {done}
+        </p>
+      )}
+    </section>
+  );
+}
+
 export function ReplayPanel({ tenant, onClose }: { tenant: string; onClose: () => void }) {
   const scenarios = useEditor((s) => s.scenarios);
   const nodes = useEditor((s) => s.nodes);
   const registry = useEditor((s) => s.registry);
   const [source, setSource] = useState<string>(scenarios.length ? "0" : "upload");
+  // what is picked: a scenario's index, or "upload" (also once the picked scenario has been removed
+  // in the blueprint panel)
+  const choice = source !== "upload" && scenarios[Number(source)] ? source : "upload";
   const [upload, setUpload] = useState<{ name: string; lines: TraceLine[] } | null>(null);
   const [uploadErrors, setUploadErrors] = useState<string[]>([]);
   const chartable = useMemo(
@@ -37,28 +149,38 @@ export function ReplayPanel({ tenant, onClose }: { tenant: string; onClose: () =
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<SimulateResult | null>(null);
+  const [ran, setRan] = useState<Ran | null>(null);
+  const [runs, setRuns] = useState(0);
   const [picked, setPicked] = useState<number | null>(null);
 
   const run = async () => {
-    let trace: TraceLine[];
+    let lines: TraceLine[];
     let params: Record<string, unknown> = {};
-    if (source === "upload") {
+    let scenario: Scenario | null = null;
+    if (choice === "upload") {
       if (!upload) return setError(new Error("Choose a .jsonl trace file first."));
-      trace = upload.lines;
+      lines = upload.lines;
     } else {
-      const sc = scenarios[Number(source)];
-      trace = sc.trace;
-      params = sc.params ?? {};
+      scenario = scenarios[Number(choice)];
+      lines = scenario.trace;
+      params = scenario.params ?? {};
     }
+    const started: Ran = {
+      lines,
+      params,
+      scenario,
+      sourceName: scenario?.name ?? upload?.name ?? "replay",
+      revision: editorStore.getState().revision,
+      graph: computesKey(editorStore.getState().toGraph()),
+    };
     setRunning(true);
     setError(null);
     setPicked(null);
     try {
-      const res = await api<SimulateResult>(tenantPath(tenant, "/simulate"), {
-        method: "POST",
-        body: { graph: editorStore.getState().toGraph(), params, trace, series },
-      });
+      const res = await simulate(tenant, lines, params, series);
       setResult(res);
+      setRan(started);
+      setRuns((n) => n + 1);
       editorStore.getState().setCounts(res.counts ?? {});
     } catch (err) {
       setError(err);
@@ -74,7 +196,7 @@ export function ReplayPanel({ tenant, onClose }: { tenant: string; onClose: () =
         <h2>Replay</h2>
         <label>
           Trace{" "}
-          <select value={source} onChange={(e) => setSource(e.target.value)} data-testid="replay-source">
+          <select value={choice} onChange={(e) => setSource(e.target.value)} data-testid="replay-source">
             {scenarios.map((sc, i) => (
               <option key={i} value={String(i)}>
                 {sc.name}
@@ -83,7 +205,7 @@ export function ReplayPanel({ tenant, onClose }: { tenant: string; onClose: () =
             <option value="upload">Upload a .jsonl trace…</option>
           </select>
         </label>
-        {source === "upload" && (
+        {choice === "upload" && (
           <input
             type="file"
             accept=".jsonl,.json,.txt"
@@ -105,6 +227,7 @@ export function ReplayPanel({ tenant, onClose }: { tenant: string; onClose: () =
           type="button"
           onClick={() => {
             setResult(null);
+            setRan(null);
             editorStore.getState().setCounts({});
           }}
           disabled={!result}
@@ -161,6 +284,7 @@ export function ReplayPanel({ tenant, onClose }: { tenant: string; onClose: () =
               {record.payload !== undefined && <pre>{JSON.stringify(record.payload, null, 2)}</pre>}
             </div>
           )}
+          {ran && <SaveScenario key={runs} ran={ran} result={result} />}
           <details>
             <summary>{result.records.length} actions</summary>
             <ol className="records">

@@ -79,7 +79,8 @@ export interface EditorState {
   setGraphParams(schema: JsonSchema): void;
   renameGraphParam(from: string, to: string): string | null;
   setReadme(readme: string): void;
-  setScenarios(scenarios: Scenario[]): void;
+  /** `key`: changes with the same key in quick succession are one undo step (typing a name). */
+  setScenarios(scenarios: Scenario[], key?: string): void;
   select(nodeIds: string[]): void;
   copySelection(): ClipboardPayload | null;
   paste(payload: ClipboardPayload): string[];
@@ -426,6 +427,12 @@ export function createEditorStore() {
           const properties = Object.fromEntries(Object.entries(old).map(([k, v]) => [k === from ? to : k, v]));
           return {
             meta: { ...st.meta, params: { ...(st.meta.params ?? { type: "object" }), properties } },
+            // the scenarios' values for it follow the new name
+            scenarios: st.scenarios.map((sc) =>
+              sc.params && from in sc.params
+                ? { ...sc, params: Object.fromEntries(Object.entries(sc.params).map(([k, v]) => [k === from ? to : k, v])) }
+                : sc,
+            ),
             nodes: st.nodes.map((n) => {
               const params = renameRefs(n.data.params, from, to) as Record<string, unknown>;
               return JSON.stringify(params) === JSON.stringify(n.data.params)
@@ -438,7 +445,7 @@ export function createEditorStore() {
       },
 
       setReadme: (readme) => change(() => ({ readme }), { key: "readme", semantic: false }),
-      setScenarios: (scenarios) => change(() => ({ scenarios }), { semantic: false }),
+      setScenarios: (scenarios, key) => change(() => ({ scenarios }), { semantic: false, key }),
 
       select: (nodeIds) => {
         const ids = new Set(nodeIds);

@@ -133,7 +133,7 @@ function Devices() {
                       {d.state || "unknown"}
                     </span>
                   </td>
-                  <td>
+                  <td data-testid={`device-bundle-${d.device_id}`}>
                     <code title={d.bundle ?? ""}>{d.bundle ? d.bundle.slice(0, 12) : "—"}</code>
                     {blueprintLabel(d.last_status?.blueprint) && <div className="muted small">{blueprintLabel(d.last_status?.blueprint)}</div>}
                   </td>

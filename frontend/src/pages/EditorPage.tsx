@@ -101,22 +101,31 @@ function EditorScreen() {
     };
   }, [registry, tenant, slug, version, fitView]);
 
-  // Keep unsaved work in localStorage.
+  // Keep unsaved work in localStorage: shortly after each edit, and at once when the editor goes
+  // away (leaving, another version) or the page is hidden or closed, so the last edits are kept too.
   useEffect(() => {
     if (!loaded) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let pending = false;
+    const flush = () => {
+      clearTimeout(timer);
+      if (!pending) return;
+      pending = false;
+      const st = editorStore.getState();
+      if (!isDirty(st)) return;
+      saveDraft(tenant, slug, { baseVersion: loaded.version, graph: st.toGraph(), readme: st.readme, scenarios: st.scenarios, savedAt: Date.now() });
+    };
     const unsubscribe = editorStore.subscribe((s, prev) => {
       if (s.editRevision === prev.editRevision || !isDirty(s)) return;
+      pending = true;
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        const st = editorStore.getState();
-        if (!isDirty(st)) return;
-        saveDraft(tenant, slug, { baseVersion: loaded.version, graph: st.toGraph(), readme: st.readme, scenarios: st.scenarios, savedAt: Date.now() });
-      }, 500);
+      timer = setTimeout(flush, 500);
     });
+    window.addEventListener("pagehide", flush);
     return () => {
+      window.removeEventListener("pagehide", flush);
       unsubscribe();
-      clearTimeout(timer);
+      flush();
     };
   }, [loaded, tenant, slug]);
 
@@ -355,7 +364,7 @@ function EditorScreen() {
             ) : (
               <p className="muted">Select a node to edit its settings. Drag node types from the palette, or press one to add it.</p>
             ))}
-          {tab === "blueprint" && <BlueprintPanel readOnly={readOnly} />}
+          {tab === "blueprint" && <BlueprintPanel readOnly={readOnly} tenant={can("edit") ? tenant : undefined} />}
           {tab === "problems" && <ProblemsList validating={validating} />}
         </div>
       </aside>
