@@ -49,9 +49,21 @@ def _check_scenarios(scenarios: Any) -> list:
     for i, sc in enumerate(scenarios):
         if not isinstance(sc, dict) or not isinstance(sc.get("name"), str) or not isinstance(sc.get("trace"), list):
             raise Invalid(f"scenario {i} needs a name and a trace (a list of trace lines)", f"scenarios.{i}")
-        if not isinstance(sc.get("expected", []), list):
+        expected = sc.get("expected", [])
+        if not isinstance(expected, list) or not all(isinstance(r, dict) for r in expected):
             raise Invalid(f"scenario {i}: expected must be a list of action records", f"scenarios.{i}.expected")
+        for key, kind, what in SCENARIO_FIELDS:
+            if key in sc and not isinstance(sc[key], kind):
+                raise Invalid(f"scenario {i}: {key} must be {what}", f"scenarios.{i}.{key}")
     return scenarios
+
+
+# The optional members of a scenario (SPEC §4) and what each must be when present.
+SCENARIO_FIELDS = (
+    ("description", str, "text"),
+    ("params", dict, "an object of parameter values"),
+    ("expected_summary", dict, "an object (the run's summary)"),
+)
 
 
 def do_create_blueprint(

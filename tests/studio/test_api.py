@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from blueprints.artifacts import TenantModels
 from blueprints.certification.steps import Certifier, Subject
@@ -197,6 +196,13 @@ def test_a_scenario_saved_from_a_replay_is_stored_and_passes_on_both_engines(acm
         format="json",
     )
     assert r.status_code == 400 and body(r)["error"]["field"] == "scenarios.0.expected"
+    for member, wrong in (("expected", [1, 2]), ("description", 5), ("params", ["limit"]), ("expected_summary", "x")):
+        r = c.patch(
+            f"/api/v1/t/acme/blueprints/overspeed/versions/{v.version}/",
+            {"scenarios": [near_miss, {**scenario, member: wrong}]},
+            format="json",
+        )
+        assert r.status_code == 400 and body(r)["error"]["field"] == f"scenarios.1.{member}", member
 
 
 def test_compile_stores_a_verifiable_bundle_once(acme, client_as):
