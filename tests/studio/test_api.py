@@ -101,6 +101,27 @@ def test_simulate_returns_records_series_and_counts(acme, client_as):
     assert out["summary"]["accepted"] == 4
 
 
+def test_simulate_is_bounded_in_lines_records_and_points(acme, client_as, monkeypatch):
+    import blueprints.api.library
+    import blueprints.simulate
+
+    monkeypatch.setattr(blueprints.simulate, "MAX_RECORDS", 3)
+    monkeypatch.setattr(blueprints.simulate, "MAX_POINTS", 4)
+    monkeypatch.setattr(blueprints.api.library, "MAX_TRACE_LINES", 9)
+    trace = [  # nine forklifts over the limit: nine alerts, nine points
+        {"topic": f"site/a/forklift/f{i}/telemetry", "payload": {"ts": 1000 + i, "speed_kmh": 20}} for i in range(9)
+    ]
+    c = client_as(acme["users"]["designer"])
+    r = c.post("/api/v1/t/acme/simulate", {"graph": graph(), "trace": trace, "series": ["speed"]}, format="json")
+    out = body(r)
+    assert r.status_code == 200 and out["truncated"] is True
+    assert [x["key"] for x in out["records"]] == ["f0", "f1", "f2"]
+    assert [p[1] for p in out["series"]["speed"]] == ["f0", "f1", "f2", "f3"]
+    assert out["summary"]["accepted"] == 9 and out["counts"]["alarm"] == {"evaluated": 9, "fired": 9}
+    r = c.post("/api/v1/t/acme/simulate", {"graph": graph(), "trace": [*trace, trace[0]]}, format="json")
+    assert r.status_code == 400 and body(r)["error"]["field"] == "trace" and "at most 9" in body(r)["error"]["message"]
+
+
 def test_simulate_names_the_bad_trace_line(acme, client_as):
     r = client_as(acme["users"]["designer"]).post(
         "/api/v1/t/acme/simulate",
