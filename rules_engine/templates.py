@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .values import json_value
@@ -42,6 +43,22 @@ class Template:
 
     def render(self, values: dict[str, Any]) -> str:
         return self._format % tuple([json_value(values[name]) for name in self.names])
+
+    def event_renderer(self) -> Callable[[dict[str, Any], str, float], str]:
+        """``f(values, key, ts)`` = ``render({**values, "key": key, "ts": ts})``, without making
+        the merged dict: an action's message, written for every record."""
+        fmt, names = self._format, self.names
+        if not names:
+            text = fmt % ()
+            return lambda values, key, ts: text
+        if names == ["key"]:  # the usual message: "... {key} ..."
+            return lambda values, key, ts: fmt % json_value(key)
+
+        def render(values: dict[str, Any], key: str, ts: float) -> str:
+            merged = {**values, "key": key, "ts": ts}
+            return fmt % tuple([json_value(merged[name]) for name in names])
+
+        return render
 
 
 def payload_template(spec: Any) -> tuple[list[str], Any]:

@@ -62,7 +62,7 @@ class _KeyTs:
     st.text(min_size=1, max_size=8),
     st.text(min_size=1, max_size=8),
     st.sampled_from(["info", "warning", "critical"]),
-    st.sampled_from(["{key} at {ts}: {p} / {q}", "100% {p}", "{{literal}} {q}", "plain"]),
+    st.sampled_from(["{key} at {ts}: {p} / {q}", "100% {p}", "{{literal}} {q}", "plain", "forklift {key} 5% near"]),
     st.dictionaries(st.sampled_from(["p", "q"]), values, min_size=2),
     st.text(max_size=6),
     st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1767258000000.0, 1796098642213.123]),
@@ -73,3 +73,25 @@ def test_an_alert_written_as_text_is_the_record_dumps_writes(node_id, name, seve
     node = _Node(node_id, {"name": name, "severity": severity, "message": message})
     ev = _KeyTs(key, ts)
     assert Alert().make_text(node)(values, ev) == dumps(Alert().make_record(node)(values, ev))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["{key} at {ts}: {p} / {q}", "100% {p}", "{{literal}} {q}", "plain", "forklift {key} 5% near"]),
+    st.dictionaries(st.sampled_from(["p", "q"]), values, min_size=2),
+    st.text(max_size=6),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+def test_a_message_rendered_for_an_event_is_the_template_rendered_with_its_key_and_time(text, values, key, ts):
+    from rules_engine.templates import Template
+
+    template = Template(text)
+    try:
+        want = template.render({**values, "key": key, "ts": ts})
+    except Exception as exc:  # e.g. NaN as JSON: the same error either way
+        want = type(exc)
+    try:
+        got = template.event_renderer()(values, key, ts)
+    except Exception as exc:
+        got = type(exc)
+    assert got == want

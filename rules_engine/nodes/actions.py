@@ -137,9 +137,10 @@ class Alert(Action):
 
     def make_record(self, node):
         template, fixed = self._parts(node)
+        render = template.event_renderer()
 
         def record(values, ev):
-            message = template.render({**values, "key": ev.key, "ts": ev.ts})
+            message = render(values, ev.key, ev.ts)
             return {**fixed, "key": ev.key, "ts": ev.ts, "message": message, "values": values}
 
         return record
@@ -147,10 +148,12 @@ class Alert(Action):
     def make_text(self, node):
         template, fixed = self._parts(node)
         record = record_template(fixed, ("key", "message", "ts", "values"))
+        render = template.event_renderer()
 
         def text(values, ev):
-            message = template.render({**values, "key": ev.key, "ts": ev.ts})
-            return record % (value_text(ev.key), encode_basestring_ascii(message), value_text(ev.ts), dumps(values))
+            key, ts = ev.key, ev.ts
+            message = encode_basestring_ascii(render(values, key, ts))
+            return record % (value_text(key), message, value_text(ts), dumps(values))
 
         return text
 
