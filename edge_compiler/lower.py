@@ -207,7 +207,8 @@ class Lowering:
     def kleene_not(self, x: Val) -> Val:
         """not x (missing stays missing); its masks are x's swapped, made only if read."""
         out = (self.not_(x[0]), x[1])
-        self._negated[out] = x
+        if out not in self._negated and self._negated.get(x) != out:  # not not x is x: no cycle
+            self._negated[out] = x
         return out
 
     def not_(self, x: str) -> str:
