@@ -139,9 +139,13 @@ def _convert(raw: list, kind: str, enum: dict | None) -> tuple[np.ndarray, np.nd
     if kind == "bool":
         m = np.array([type(x) is bool for x in raw], np.bool_)
         return np.array([x is True for x in raw], np.float64), m
+    try:  # the usual column: every value a known category (only strings are the enum's keys)
+        known = list(map(enum.get, raw))
+    except TypeError:  # an unhashable value (a list, an object): element by element below
+        known = [None]
+    if None not in known:
+        return np.array(known, np.float64), _shared_column(len(raw), True, np.bool_)
     ids = [enum.get(x, -1.0) if type(x) is str else -1.0 for x in raw]
-    if -1.0 not in ids:
-        return np.array(ids, np.float64), _shared_column(len(raw), True, np.bool_)
     v = np.array(ids, np.float64)
     m = v >= 0
     return np.where(m, v, 0.0), m

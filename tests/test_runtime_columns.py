@@ -32,7 +32,16 @@ def check(raw: list, kind: str) -> None:
     assert [math.copysign(1, x) * abs(x) for x in v.tolist()] == values, raw
 
 
-RAW = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3) | st.sampled_from(list(ENUM))
+RAW = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=3)
+    | st.sampled_from(list(ENUM))
+    | st.lists(st.integers(), max_size=2)  # unhashable: no category
+    | st.dictionaries(st.text(max_size=2), st.integers(), max_size=2)
+)
 
 
 @settings(max_examples=500, deadline=None)
@@ -47,11 +56,17 @@ def test_finite_float_columns_are_all_valid(raw):
     check(raw, "number")
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(list(ENUM)), min_size=1, max_size=8))
+def test_known_category_columns_are_all_valid(raw):
+    check(raw, "category")
+
+
 def test_the_edge_cases_by_name():
     numbers = ([1e308, 1e308], [float("nan")], [math.inf, 1.0], [-math.inf, math.inf], [1, 2.5], [10**400], [], [True])
     for raw in numbers:
         check(raw, "number")
-    for raw in (["dock", "yard"], ["dock", "lake"], ["dock", None], []):
+    for raw in (["dock", "yard"], ["dock", "lake"], ["dock", None], [], ["dock", ["dock"]], [{"a": 1}], [True, "yard"]):
         check(raw, "category")
     # the shared all-valid mask cannot be written to by mistake
     _, m = _convert([1.0, 2.0], "number", None)
