@@ -15,6 +15,7 @@ __all__ = [
     "loads_limited",
     "max_depth",
     "schema_references",
+    "subschemas",
     "unstorable_text",
 ]
 
@@ -176,20 +177,19 @@ _SUBSCHEMAS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _NAMED_SUBSCHEMAS = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
 
 
-def schema_references(schema: Any) -> list[tuple[str, ...]]:
-    """Paths of the ``$ref`` and ``$dynamicRef`` keywords in a JSON Schema a document brings.
+def subschemas(schema: Any) -> list[tuple[tuple[str, ...], dict]]:
+    """Every (sub)schema object of a JSON Schema, with its path, the schema itself first.
 
-    A reference is followed by jsonschema when a payload or a value is checked: a remote one is
-    fetched over the network, a local one may loop or recurse as deep as the instance, and none
-    of that can be ruled out before running it. Documents therefore write their schemas inline.
+    Walks the keywords of ``_SUBSCHEMA``, ``_SUBSCHEMAS`` and ``_NAMED_SUBSCHEMAS`` without
+    recursion (hostile documents are safe); values that are not objects are skipped.
     """
-    found: list[tuple[str, ...]] = []
+    found: list[tuple[tuple[str, ...], dict]] = []
     stack: list[tuple[tuple[str, ...], Any]] = [((), schema)]
     while stack:
         path, item = stack.pop()
         if not isinstance(item, dict):
             continue
-        found += [(*path, key) for key in ("$ref", "$dynamicRef") if key in item]
+        found.append((path, item))
         for key in _SUBSCHEMA + _SUBSCHEMAS:
             sub = item.get(key)
             if isinstance(sub, list):
@@ -200,4 +200,17 @@ def schema_references(schema: Any) -> list[tuple[str, ...]]:
             named = item.get(key)
             if isinstance(named, dict):
                 stack += [((*path, key, str(name)), s) for name, s in named.items()]
+    return found
+
+
+def schema_references(schema: Any) -> list[tuple[str, ...]]:
+    """Paths of the ``$ref`` and ``$dynamicRef`` keywords in a JSON Schema a document brings.
+
+    A reference is followed by jsonschema when a payload or a value is checked: a remote one is
+    fetched over the network, a local one may loop or recurse as deep as the instance, and none
+    of that can be ruled out before running it. Documents therefore write their schemas inline.
+    """
+    found: list[tuple[str, ...]] = []
+    for path, item in subschemas(schema):
+        found += [(*path, key) for key in ("$ref", "$dynamicRef") if key in item]
     return sorted(found)

@@ -73,7 +73,9 @@ TYPE_TESTS = {
 }
 
 
-KEYWORD_ORDER = {"type": 0, "required": 1}
+# "pattern" comes last, after "maxLength": a string longer than maxLength fails without its regex
+# ever running on it (validation bounds every pattern's maxLength; see rules_engine/patterns.py).
+KEYWORD_ORDER = {"type": 0, "required": 1, "pattern": 3}
 _DICT_GUARD = "if isinstance(x, dict) and "
 
 
@@ -123,7 +125,7 @@ class _Generator:
             raise _Unsupported("schema is not an object")
         out: list[str] = []
         # Keywords are independent tests, so their order is free: "type" and "required" first,
-        # so that what follows may take a dict's required properties as there.
+        # so that what follows may take a dict's required properties as there; "pattern" last.
         known_dict = schema.get("type") == "object"
         for key, arg in sorted(schema.items(), key=lambda item: KEYWORD_ORDER.get(item[0], 2)):
             if key in ANNOTATIONS:

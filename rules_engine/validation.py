@@ -13,9 +13,9 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from .document import schema_references
+from .patterns import SchemaValidator, check_schema, schema_pattern_problems
 from .plan import ModelProvider, Plan, PlanNode
 from .problems import GraphInvalid, Problem, pointer
 from .registry import NodeProblem, PortTypeError, get_kind
@@ -72,14 +72,19 @@ def resolve_params(doc: dict, values: Any) -> tuple[dict[str, Any], list[Problem
     """Blueprint parameter values: the declared defaults, overridden by ``values``."""
     problems: list[Problem] = []
     schema = doc.get("params") or {"type": "object", "properties": {}}
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        return {}, [Problem("/params", "schema", None, f"params is not a valid JSON Schema: {exc.message}")]
-    references = schema_references(schema)
-    if references:
-        message = "is not supported in the parameter schema: write the schema inline"
-        return {}, [Problem(pointer("params", *path), "schema", None, f"{path[-1]} {message}") for path in references]
+    invalid = check_schema(schema)
+    if invalid is not None:
+        problems.append(Problem("/params", "schema", None, f"params is not a valid JSON Schema: {invalid}"))
+    message = "is not supported in the parameter schema: write the schema inline"
+    problems += [
+        Problem(pointer("params", *path), "schema", None, f"{path[-1]} {message}") for path in schema_references(schema)
+    ]
+    # Regexes that could run for minutes on a value (docs/graph-format.md): refused before any runs.
+    problems += [
+        Problem(pointer("params", *path), "schema", None, why) for path, why in schema_pattern_problems(schema)
+    ]
+    if problems:  # no value is checked against a schema that is not usable
+        return {}, problems
     declared = schema.get("properties") or {}
     if values is None:
         values = {}
@@ -99,7 +104,7 @@ def resolve_params(doc: dict, values: Any) -> tuple[dict[str, Any], list[Problem
         if name not in resolved:
             problems.append(Problem(where, "param_value", None, f"parameter {name!r} has no value and no default"))
             continue
-        errors = list(Draft202012Validator(prop).iter_errors(resolved[name]))
+        errors = list(SchemaValidator(prop).iter_errors(resolved[name]))
         for err in errors:
             problems.append(Problem(where, "param_value", None, f"parameter {name!r}: {err.message}"))
         if errors:  # nodes using it are left unresolved: the bad value is the one problem

@@ -5,12 +5,16 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
+import types
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from rules_engine import patterns, schema_check
+from rules_engine.patterns import SchemaValidator
 from rules_engine.schema_check import compile_schema
 from tests.engine_cases import BUILTIN, CONFORMANCE
 
@@ -109,3 +113,102 @@ def test_nan_and_bools_behave_as_in_jsonschema():
     check = compile_schema(schema)
     for payload in ({"x": math.nan}, {"x": True}, {"i": 3.0}, {"i": True}, {"i": math.inf}, {"x": -0.0}):
         assert check(payload) == Draft202012Validator(schema).is_valid(payload), payload
+
+
+# --- pattern with maxLength: maxLength is tested first, the regex never sees a longer string ----
+PATTERN_SCHEMAS = [
+    {"type": "string", "maxLength": 12, "pattern": "^FL-[0-9]+$"},
+    {"type": "string", "maxLength": 64, "pattern": "^[a-z0-9_-]{1,64}$"},
+    {"type": "string", "maxLength": 5, "pattern": "^(dock|aisle|yard)$"},
+    {"type": "string", "maxLength": 10, "minLength": 10, "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+    {"type": "string", "maxLength": 256, "pattern": "a.*b"},
+    {"maxLength": 0, "pattern": "x"},
+    {"type": "object", "properties": {"code": {"type": "string", "maxLength": 8, "pattern": "^[A-Z]+$"}}},
+    {"type": "array", "items": {"maxLength": 3, "pattern": "a"}},
+]
+pattern_strings = st.one_of(
+    st.text(max_size=20),
+    st.text(alphabet="FL-0123456789abdkyrx", max_size=300),
+    st.builds(lambda n, tail: "FL-" + "7" * n + tail, st.integers(0, 300_000), st.sampled_from(["", "x"])),
+    st.builds(lambda n, tail: "a" * n + tail, st.integers(0, 300_000), st.sampled_from(["", "b", "!"])),
+    st.sampled_from(["dock", "aisle", "yard", "2026-12-01", "FL-1", "", "ABC", "ABCDEFGHI"]),
+)
+pattern_values = st.one_of(
+    pattern_strings,
+    st.lists(pattern_strings, max_size=3),
+    st.fixed_dictionaries({}, optional={"code": pattern_strings}),
+    scalars,
+)
+
+
+@pytest.mark.parametrize("schema", PATTERN_SCHEMAS, ids=range(len(PATTERN_SCHEMAS)))
+@settings(max_examples=300, deadline=None)
+@given(value=pattern_values)
+def test_pattern_and_maxlength_give_jsonschemas_verdicts(schema, value):
+    expected = Draft202012Validator(schema).is_valid(value)
+    check = compile_schema(schema)
+    assert check is not None
+    assert check(value) == expected
+    assert SchemaValidator(schema).is_valid(value) == expected
+
+
+class Spy:
+    """A compiled regex that counts the strings it is run on."""
+
+    def __init__(self, pattern: str):
+        self.regex = re.compile(pattern)
+        self.seen: list[int] = []
+
+    def search(self, text: str):
+        self.seen.append(len(text))
+        return self.regex.search(text)
+
+
+def test_the_compiled_check_tests_maxlength_before_the_pattern(monkeypatch):
+    spies: list[Spy] = []
+
+    def spy_compile(pattern, flags=0):
+        spies.append(Spy(pattern))
+        return spies[-1]
+
+    monkeypatch.setattr(schema_check, "re", types.SimpleNamespace(compile=spy_compile, error=re.error))
+    # The pattern comes first in the document: keyword order there must not matter. (A benign
+    # pattern: without the fix this test fails on what the regex saw, it does not hang.)
+    check = compile_schema({"pattern": "^a+$", "maxLength": 8, "type": "string"})
+    monkeypatch.undo()
+    assert check is not None
+    assert check("a" * 100_000) is False
+    assert check("aaaa") is True and check("aaa!") is False
+    assert spies[0].seen == [4, 4]  # never the long string
+
+
+def test_the_reference_validator_skips_the_regex_on_a_string_over_maxlength(monkeypatch):
+    seen: list[int] = []
+    original = patterns._PATTERN
+
+    def spy(validator, pattern, instance, schema):
+        seen.append(len(instance))
+        yield from original(validator, pattern, instance, schema)
+
+    monkeypatch.setattr(patterns, "_PATTERN", spy)
+    validator = SchemaValidator({"type": "string", "pattern": "^a+$", "maxLength": 8})
+    assert not validator.is_valid("a" * 100_000)
+    assert [e.validator for e in validator.iter_errors("a" * 100_000)] == ["maxLength"]
+    assert validator.is_valid("aaaa") and not validator.is_valid("aaa!")
+    assert seen == [4, 4]
+
+
+def test_the_payload_decoder_uses_the_bounded_validator_when_it_cannot_compile():
+    """patternProperties is outside the compiled subset: jsonschema decides, through SchemaValidator."""
+    from rules_engine.events import _SourceDecoder
+
+    schema = {
+        "type": "object",
+        "patternProperties": {"^x_[a-z]+$": {"type": "number"}},
+        "properties": {"code": {"type": "string", "maxLength": 8, "pattern": "^a+$"}},
+    }
+    decoder = _SourceDecoder(0, {"topic": "t", "key": "topic:0", "schema": schema})
+    assert compile_schema(schema) is None
+    assert getattr(decoder.is_valid, "__self__", None).__class__ is SchemaValidator
+    assert not decoder.is_valid({"code": "a" * 100_000})
+    assert decoder.is_valid({"code": "aaaa", "x_speed": 3}) and not decoder.is_valid({"x_speed": "3"})

@@ -419,3 +419,291 @@ def test_a_bad_parameter_value_is_the_one_problem_of_the_nodes_using_it():
 def test_unstorable_text_names_the_string_no_database_can_hold(text, pointer):
     assert unstorable_text(json.loads(text), text) == pointer
     assert unstorable_text(json.loads(text)) == pointer  # the walk alone agrees with the pre-check
+
+
+# --- regexes a graph's schemas bring (docs/graph-format.md, "Regular expressions") ------------
+CODE = "/nodes/0/params/schema/properties/code/pattern"
+
+
+def with_code(**schema) -> dict:
+    """The valid graph, its payload schema given a string property `code` with ``schema``."""
+    return with_payload_schema(code={"type": "string", **schema})
+
+
+def with_param(**schema) -> dict:
+    """The valid graph with one declared parameter `p`, a string with ``schema``."""
+    return graph(SPEED, FAST, ALARM, edges=GOOD_EDGES, params={"p": {"type": "string", **schema}})
+
+
+def problems_of(doc, params=None) -> list[tuple]:
+    return [(p.node, p.path, p.code, p.message) for p in validate(doc, params)]
+
+
+NESTED = "a repeated group that itself repeats can take exponential time"
+NEEDS_MAX = (
+    "a pattern needs a maxLength of at most 4,096 next to it, so that the regular expression only ever runs on "
+    "short strings"
+)
+
+PATTERN_TABLE = [
+    (
+        "a nested quantifier",
+        with_code(maxLength=64, pattern="^(a+)+$"),
+        [("src", CODE, "schema", f"{NESTED}: '^(a+)+$'")],
+    ),
+    (
+        "an optional part inside a repeat is nested too",
+        with_code(maxLength=64, pattern="^(a?a?)+$"),
+        [("src", CODE, "schema", f"{NESTED}: '^(a?a?)+$'")],
+    ),
+    (
+        "a fixed repeat inside a repeat",
+        with_code(maxLength=64, pattern=r"^(?:\d{1,3}\.){3}\d{1,3}$"),
+        [("src", CODE, "schema", f"{NESTED}: '^(?:\\d{{1,3}}\\.){{3}}\\d{{1,3}}$'")],
+    ),
+    (
+        "a quantified alternation",
+        with_code(maxLength=64, pattern="^(ab|cd)+$"),
+        [("src", CODE, "schema", "a repeated alternation (a|b|…)+ can take exponential time: '^(ab|cd)+$'")],
+    ),
+    (
+        "a backreference",
+        with_code(maxLength=64, pattern=r"^(a)\1$"),
+        [
+            (
+                "src",
+                CODE,
+                "schema",
+                "backreferences (\\1, (?P=name), (?(1)…)) are not supported: they can take exponential time: "
+                "'^(a)\\1$'",
+            )
+        ],
+    ),
+    (
+        "a repeat in a lookahead",
+        with_code(maxLength=64, pattern="^(?=a+)a"),
+        [("src", CODE, "schema", "a lookahead or lookbehind holding a repeat can take exponential time: '^(?=a+)a'")],
+    ),
+    (
+        "more than three open-ended repeats",
+        with_code(maxLength=64, pattern="^a+b+c+d+$"),
+        [
+            (
+                "src",
+                CODE,
+                "schema",
+                "4 open-ended repeats (+, *, or a maximum over 64) can take polynomial time; at most 3 are "
+                "allowed: '^a+b+c+d+$'",
+            )
+        ],
+    ),
+    (
+        "a pattern over 1,000 characters",
+        with_code(maxLength=64, pattern="a" * 1001),
+        [("src", CODE, "schema", "the pattern is 1,001 characters long; at most 1,000 are allowed")],
+    ),
+    (
+        "a pattern that does not compile",
+        with_code(maxLength=64, pattern="^(a"),
+        [
+            (
+                "src",
+                CODE,
+                "schema",
+                "'^(a' is not a regular expression Python can use: missing ), unterminated subpattern",
+            )
+        ],
+    ),
+    (
+        "a pattern without maxLength",
+        with_code(pattern="^FL-[0-9]+$"),
+        [("src", CODE, "schema", NEEDS_MAX)],
+    ),
+    (
+        "a pattern with a maxLength over 4,096",
+        with_code(maxLength=5000, pattern="^FL-[0-9]+$"),
+        [("src", CODE, "schema", "maxLength is 5,000: next to a pattern it must be at most 4,096")],
+    ),
+    (
+        "overlapping open-ended repeats: cubic",
+        with_code(maxLength=4096, pattern="a*a*b"),
+        [
+            (
+                "src",
+                CODE,
+                "schema",
+                "'a*a*b' may try about 6.9e+10 steps on a string of 4,096 characters (at most 1,024 a character "
+                "are allowed): lower maxLength, anchor it with ^, or use fewer open-ended repeats such as + and *",
+            )
+        ],
+    ),
+    (
+        "optional characters in a row: exponential",
+        with_code(maxLength=64, pattern="^" + "a?" * 30 + "a" * 30 + "$"),
+        [
+            (
+                "src",
+                CODE,
+                "schema",
+                "'^" + "a?" * 30 + "a" * 16 + "…' may try about 3.5e+10 steps on a string of 64 characters (at most "
+                "1,024 a character are allowed): lower maxLength, anchor it with ^, or use fewer open-ended repeats "
+                "such as + and *",
+            )
+        ],
+    ),
+    (
+        "a patternProperties key that nests",
+        with_payload_schema(extra={"type": "object", "patternProperties": {"^(x+)+$": {"type": "number"}}}),
+        [
+            (
+                "src",
+                "/nodes/0/params/schema/properties/extra/patternProperties/^(x+)+$",
+                "schema",
+                f"{NESTED}: '^(x+)+$'",
+            )
+        ],
+    ),
+    (
+        "a patternProperties key that is quadratic on a long name (its pointer escaped)",
+        with_payload_schema(extra={"type": "object", "patternProperties": {"a/[0-9]+x": {"type": "number"}}}),
+        [
+            (
+                "src",
+                "/nodes/0/params/schema/properties/extra/patternProperties/a~1[0-9]+x",
+                "schema",
+                "'a/[0-9]+x' can take time that grows faster than the length of a property name; anchor it with "
+                "^, or use fewer open-ended repeats such as + and *",
+            )
+        ],
+    ),
+    (
+        "patterns anywhere in the schema: items, anyOf, propertyNames",
+        with_payload_schema(
+            tags={"type": "array", "items": {"type": "string", "pattern": "^(a|b)+$"}},
+            either={"anyOf": [{"type": "string", "maxLength": 8, "pattern": "(a+)*"}, {"type": "number"}]},
+            names={"type": "object", "propertyNames": {"maxLength": 8, "pattern": "(a|bb)+"}},
+        ),
+        [
+            ("src", "/nodes/0/params/schema/properties/either/anyOf/0/pattern", "schema", f"{NESTED}: '(a+)*'"),
+            (
+                "src",
+                "/nodes/0/params/schema/properties/names/propertyNames/pattern",
+                "schema",
+                "a repeated alternation (a|b|…)+ can take exponential time: '(a|bb)+'",
+            ),
+            ("src", "/nodes/0/params/schema/properties/tags/items/pattern", "schema", NEEDS_MAX),
+        ],
+    ),
+    (
+        # (the audit's own 34-character default is run in a subprocess below: a regression hangs)
+        "the audit's parameter schema: problems, and its default never meets the regex",
+        with_param(pattern="^(a+)+$", default="aaaaaaaaaa!"),
+        [
+            (None, "/params/properties/p/pattern", "schema", f"{NESTED}: '^(a+)+$'"),
+            (None, "/params/properties/p/pattern", "schema", NEEDS_MAX),
+        ],
+    ),
+    (
+        "a parameter's patternProperties key",
+        graph(
+            SPEED,
+            FAST,
+            ALARM,
+            edges=GOOD_EDGES,
+            params={"m": {"type": "object", "default": {}, "patternProperties": {"(a|ab)*c": {}}}},
+        ),
+        [
+            (
+                None,
+                "/params/properties/m/patternProperties/(a|ab)*c",
+                "schema",
+                "a repeated alternation (a|b|…)+ can take exponential time: '(a|ab)*c'",
+            )
+        ],
+    ),
+    # Allowed: linear, anchored, bounded; and a quadratic one when maxLength keeps it short.
+    ("an anchored id", with_code(maxLength=4096, pattern="^FL-[0-9]+$"), []),
+    ("a bounded class", with_code(maxLength=64, pattern="^[a-z0-9_-]{1,64}$"), []),
+    ("a choice of words", with_code(maxLength=16, pattern="^(dock|aisle|yard)$"), []),
+    ("a date", with_code(maxLength=10, pattern=r"^\d{4}-\d{2}-\d{2}$"), []),
+    ("an address", with_code(maxLength=4096, pattern=r"^[a-z]+@[a-z]+\.[a-z]+$"), []),
+    ("unanchored, quadratic but short", with_code(maxLength=256, pattern="a.*b"), []),
+    ("an optional group", with_code(maxLength=4096, pattern="^x(-[0-9]+)?$"), []),
+    (
+        "a linear patternProperties key",
+        with_payload_schema(extra={"type": "object", "patternProperties": {"^x_[a-z]+$": {"type": "number"}}}),
+        [],
+    ),
+    ("a parameter with a good pattern", with_param(maxLength=64, pattern="^[a-z]+$", default="dock"), []),
+]
+
+
+@pytest.mark.parametrize("title,doc,expected", PATTERN_TABLE, ids=[t[0] for t in PATTERN_TABLE])
+def test_pattern_table(title, doc, expected):
+    assert problems_of(doc) == sorted(expected)
+
+
+def test_a_parameter_value_longer_than_maxlength_is_refused_without_its_pattern():
+    doc = with_param(maxLength=8, pattern="^[a-z]+$", default="dock")
+    assert problems_of(doc, {"p": "x" * 9}) == [
+        (None, "/params/properties/p", "param_value", f"parameter 'p': {'x' * 9!r} is too long")
+    ]
+    assert problems_of(doc, {"p": "DOCK"}) == [
+        (None, "/params/properties/p", "param_value", "parameter 'p': 'DOCK' does not match '^[a-z]+$'")
+    ]
+
+
+HANG_GUARD = """
+import sys
+from rules_engine.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_aiot(*args: str, timeout: float = 120):
+    """``aiot`` in a subprocess: a hang fails the test (at ``timeout``) instead of blocking CI."""
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-c", HANG_GUARD, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_the_audit_example_gets_problems_not_a_hang(tmp_path):
+    doc = with_param(pattern="^(a+)+$", default="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!")
+    path = tmp_path / "graph.json"
+    path.write_text(json.dumps(doc))
+    done = run_aiot("graph", "validate", str(path))
+    assert done.returncode == 1, done.stderr
+    found = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(p["path"], p["code"]) for p in found] == [("/params/properties/p/pattern", "schema")] * 2
+
+
+def test_a_hostile_payload_pattern_is_refused_before_any_run(tmp_path):
+    doc = with_code(maxLength=300_000, pattern="^(a+)+$")
+    path, trace = tmp_path / "graph.json", tmp_path / "trace.jsonl"
+    path.write_text(json.dumps(doc))
+    payload = {"ts": 1, "speed": 9, "code": "a" * 40 + "!"}
+    trace.write_text(json.dumps({"topic": "site/a/dev/d1/telemetry", "payload": payload}) + "\n")
+    done = run_aiot("graph", "run", str(path), "--trace", str(trace))
+    assert done.returncode == 1, done.stderr
+    found = [json.loads(line) for line in done.stdout.splitlines()]  # problems, no action record
+    assert [(p["path"], p["code"]) for p in found] == [("/nodes/0/params/schema/properties/code/pattern", "schema")] * 2
+
+
+regex_text = st.text(alphabet="ab()[]{}|*+?.^$\\-,0123456789:=!<>PiIx#", max_size=40) | st.text(max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=regex_text, max_length=st.one_of(st.none(), st.integers(-5, 10_000), st.floats(allow_nan=False)))
+def test_validation_never_raises_on_arbitrary_patterns(pattern, max_length):
+    schema = {"type": "string", "pattern": pattern}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    for doc in (
+        with_payload_schema(code=schema),
+        with_payload_schema(extra={"type": "object", "patternProperties": {pattern: {"type": "number"}}}),
+        graph(SPEED, FAST, ALARM, edges=GOOD_EDGES, params={"p": {**schema, "default": "ab"}}),
+    ):
+        problems = validate(doc)  # problems, never an exception (nor a hang)
+        assert {p.code for p in problems} <= {"schema", "param_value"}

@@ -6,10 +6,10 @@ import copy
 
 from django.db import transaction
 from django.utils import timezone
-from jsonschema import Draft202012Validator
 
 from edge_compiler.certificate import sign_document
 from edge_compiler.compiler import COMPILER_VERSION
+from rules_engine.patterns import SchemaValidator, schema_pattern_problems
 from rules_engine.validation import resolve_params
 
 from ..models import Blueprint, BlueprintVersion, Certification, Tenant, VersionState
@@ -151,7 +151,8 @@ def do_upgrade_from_catalog(
         if name in declared
         and isinstance(prop, dict)
         and "default" in prop
-        and Draft202012Validator(declared[name]).is_valid(prop["default"])
+        and not schema_pattern_problems(declared[name])  # a regex that could hang never runs
+        and SchemaValidator(declared[name]).is_valid(prop["default"])
     }
     graph, values = _with_values(source, {**kept, **(params or {})})
     with transaction.atomic():

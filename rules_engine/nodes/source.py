@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from ..document import schema_references
+from ..patterns import check_schema, schema_pattern_problems
 from ..registry import NodeKind, NodeProblem, register
 from ..types import PortType
 
@@ -56,12 +54,15 @@ class Source(NodeKind):
             problems.append(
                 NodeProblem("schema", ("params", "key"), f"{key}: the topic filter has only {len(levels)} levels")
             )
-        try:
-            Draft202012Validator.check_schema(node.params["schema"])
-        except SchemaError as exc:
-            problems.append(NodeProblem("schema", ("params", "schema"), f"not a valid JSON Schema: {exc.message}"))
-        for path in schema_references(node.params["schema"]):
+        schema = node.params["schema"]
+        invalid = check_schema(schema)
+        if invalid is not None:
+            problems.append(NodeProblem("schema", ("params", "schema"), f"not a valid JSON Schema: {invalid}"))
+        for path in schema_references(schema):
             message = f"{path[-1]} is not supported in a payload schema: write the schema inline"
+            problems.append(NodeProblem("schema", ("params", "schema", *path), message))
+        # Regexes that could run for minutes on a hostile payload (docs/graph-format.md).
+        for path, message in schema_pattern_problems(schema):
             problems.append(NodeProblem("schema", ("params", "schema", *path), message))
         return problems
 
