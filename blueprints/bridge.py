@@ -1,9 +1,10 @@
 """The MQTT bridge: agents' status and action records → the database and the browsers.
 
 Subscribes to ``aiot/+/devices/+/status`` and ``aiot/+/devices/+/actions`` of every tenant.
-paho's thread only queues; one worker drains the queue every ``flush_ms``, keeps the latest
-status per device (a device reporting faster than we write loses nothing that matters), stores
-alerts in arrival order, and forwards both to the tenant's live group.
+paho's thread only queues; one worker takes everything queued as soon as a message is there,
+keeps the latest status per device (a device reporting faster than we write loses nothing that
+matters), stores alerts in arrival order, and forwards both to the tenant's live group. It takes
+at most one batch per ``flush_ms``: under load batches grow, their number does not.
 """
 
 from __future__ import annotations
@@ -23,14 +24,17 @@ from rules_engine.document import MAX_DEPTH, max_depth, unstorable_text
 from .actions import Invalid, do_record_alert, do_record_device_statuses
 from .actions.deployments import advance_deployments, catch_up
 from .api.serializers import AlertSerializer
-from .live import publish
-from .models import Tenant
+from .live import LiveSender, message_text
+from .models import Device, Tenant
 from .mqtt import make_client
 
 log = logging.getLogger("aiot.bridge")
 
 TOPICS = ["aiot/+/devices/+/status", "aiot/+/devices/+/actions", "aiot/+/devices/+/deploy/result"]
 MAX_MESSAGE_BYTES = 256 * 1024
+FLUSH_MS = 20  # at most one batch (one write, one live message per tenant) per flush
+FLEET_S = 0.2  # the control loop's pace under traffic: a deployment waits seconds for a device
+IDLE_WAIT_S = 0.25  # how long the worker waits for a message before looking at the clock
 
 
 def live_device(d) -> dict:
@@ -46,6 +50,11 @@ def live_device(d) -> dict:
         "last_seen": d.last_seen.isoformat().replace("+00:00", "Z") if d.last_seen else None,
         "created_at": d.created_at.isoformat().replace("+00:00", "Z"),
     }
+
+
+def live_text(tenant: Tenant, type_: str, data) -> tuple[int, str]:
+    """(tenant id, message text) for the live sender; whatever JSON lacks is sent as text."""
+    return tenant.pk, message_text(type_, tenant.slug, data, default=str)
 
 
 @dataclass
@@ -85,7 +94,7 @@ def parse_message(topic: str, payload: bytes) -> tuple[str, str, str, dict] | st
 
 
 class Bridge:
-    def __init__(self, mqtt_url: str, client_id: str = "aiot-bridge", flush_ms: int = 200):
+    def __init__(self, mqtt_url: str, client_id: str = "aiot-bridge", flush_ms: int = FLUSH_MS):
         self.mqtt_url = mqtt_url
         self.flush_s = flush_ms / 1000.0
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -99,6 +108,9 @@ class Bridge:
         self._tenants: dict[str, Tenant | None] = {}
         self._tenants_at = 0.0
         self._fleet_at = 0.0
+        self._fleet_devices: dict[int, Device] = {}
+        self._fleet_errors: dict[tuple[str, str], str] = {}
+        self.sender: LiveSender | None = None
         self.connected = threading.Event()
 
     # --- paho's thread ------------------------------------------------------------------------------
@@ -133,18 +145,28 @@ class Bridge:
             self._tenants[slug] = Tenant.objects.filter(slug=slug).first()
         return self._tenants[slug]
 
+    def take(self, wait_s: float = 0.0) -> list[tuple[str, bytes]]:
+        """Everything that has arrived, after waiting up to ``wait_s`` for the first message."""
+        batch = []
+        try:
+            batch.append(self.inbox.get(timeout=wait_s) if wait_s > 0 else self.inbox.get_nowait())
+            while True:
+                batch.append(self.inbox.get_nowait())
+        except queue.Empty:
+            return batch
+
     def drain(self) -> int:
         """Store and forward what has arrived; returns how many messages it took."""
+        batch = self.take()
+        self.process(batch)
+        return len(batch)
+
+    def process(self, batch: list[tuple[str, bytes]]) -> None:
+        """Store a batch, forward it, then give the fleet's control loop its turn."""
         statuses: dict[tuple[str, str], dict] = {}
         alerts: list[tuple[str, str, dict]] = []
         deploy_errors: dict[tuple[str, str], str] = {}
-        taken = 0
-        while True:
-            try:
-                topic, payload = self.inbox.get_nowait()
-            except queue.Empty:
-                break
-            taken += 1
+        for topic, payload in batch:
             self.stats.received += 1
             parsed = parse_message(topic, payload)
             if isinstance(parsed, str):
@@ -162,19 +184,14 @@ class Bridge:
                 statuses[(slug, device_id)] = body
             elif body.get("kind") == "alert":
                 alerts.append((slug, device_id, body))
-        now = time.monotonic()
-        if not taken and now - self._fleet_at < 1.0:
-            return 0
-        close_old_connections()
-        devices = self._store(statuses, alerts) if taken else []
-        if devices or deploy_errors or now - self._fleet_at >= 1.0:
-            # The fleet's control loop: deployments move on status, results and time.
-            self._fleet_at = now
-            advance_deployments(deploy_errors)
-            catch_up(devices)
-        return taken
+        devices = []
+        if statuses or alerts:
+            devices, forwards = self._store(statuses, alerts)
+            self._forward(forwards)  # before the control loop: the browsers wait for nothing else
+        self._fleet(devices, deploy_errors)
 
-    def _store(self, statuses: dict, alerts: list) -> list:
+    def _store(self, statuses: dict, alerts: list) -> tuple[list[Device], list[tuple[int, str]]]:
+        """Write the batch in one transaction: (devices stored, live messages to send)."""
         forwards = []
         devices = []
         with transaction.atomic():
@@ -190,9 +207,9 @@ class Bridge:
                 self.stats.rejected["unknown_device"] += len(unknown)
                 self.stats.stored_status += len(stored)
                 devices += stored
-                # One live message per tenant and flush, listing its devices: a browser gets a
-                # few messages a second however many devices report.
-                forwards.append((tenant, "device.status", [live_device(d) for d in stored]))
+                # One live message per tenant and batch, listing its devices: a browser gets a
+                # message per batch however many devices report.
+                forwards.append(live_text(tenant, "device.status", [live_device(d) for d in stored]))
             for slug, device_id, body in alerts:
                 tenant = self.tenant(slug)
                 if tenant is None:
@@ -204,10 +221,30 @@ class Bridge:
                     self.stats.rejected["alert"] += 1
                     continue
                 self.stats.stored_alerts += 1
-                forwards.append((tenant, "alert", AlertSerializer(alert).data))
-        for tenant, kind, data in forwards:
-            publish(tenant.pk, tenant.slug, kind, json.loads(json.dumps(data, default=str)))
-        return devices
+                forwards.append(live_text(tenant, "alert", AlertSerializer(alert).data))
+        return devices, forwards
+
+    def _forward(self, forwards: list[tuple[int, str]]) -> None:
+        # After the commit: a browser is told only what the API already serves.
+        if self.sender is None:
+            self.sender = LiveSender()
+        self.sender.send(forwards)
+
+    def _fleet(self, devices: list[Device], deploy_errors: dict[tuple[str, str], str]) -> None:
+        """The fleet's control loop: deployments move on status, results and time. It keeps its
+        own pace (FLEET_S under traffic, every second without), whatever the batches' pace."""
+        self._fleet_devices.update((d.pk, d) for d in devices)
+        self._fleet_errors.update(deploy_errors)
+        pending = self._fleet_devices or self._fleet_errors
+        now = time.monotonic()
+        if now - self._fleet_at < (FLEET_S if pending else 1.0):
+            return
+        self._fleet_at = now
+        devices, errors = list(self._fleet_devices.values()), self._fleet_errors
+        self._fleet_devices, self._fleet_errors = {}, {}
+        close_old_connections()  # here, not per batch: on SQLite it means a new connection each time
+        advance_deployments(errors)
+        catch_up(devices)
 
     def run(self, until: threading.Event | None = None) -> None:
         stop = until or self._stop
@@ -215,17 +252,32 @@ class Bridge:
         self.client.loop_start()
         try:
             while not stop.is_set():
+                batch = self.take(IDLE_WAIT_S)  # a batch starts as soon as a message is there
                 started = time.monotonic()
-                try:
-                    self.drain()
-                except Exception:  # a database hiccup must not end the bridge: log, keep going
-                    log.exception("bridge could not store a batch")
-                stop.wait(max(0.0, self.flush_s - (time.monotonic() - started)))
-            self.drain()
+                self._process_logged(batch)
+                if batch:
+                    # The coalescing bound: at most one batch per flush. Under load a batch grows
+                    # (still one write, one live message per tenant) rather than their number.
+                    stop.wait(max(0.0, self.flush_s - (time.monotonic() - started)))
+            self._process_logged(self.take())
         finally:
             self._stop.set()
             self.client.disconnect()
             self.client.loop_stop()
+            self.close()
+
+    def _process_logged(self, batch: list[tuple[str, bytes]]) -> None:
+        try:
+            self.process(batch)
+        except Exception:  # a database hiccup must not end the bridge: log, keep going
+            log.exception("bridge could not store a batch")
+            close_old_connections()  # a broken connection is replaced before the next batch
+
+    def close(self) -> None:
+        """Release the live sender (run does this when it ends)."""
+        if self.sender is not None:
+            self.sender.close()
+            self.sender = None
 
     def stop(self) -> None:
         self._stop.set()

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .live import group_name
+from .live import freeze_startup_objects, group_name
 from .models import Membership
 
 
@@ -16,6 +16,11 @@ def membership_tenant(user, slug: str) -> int | None:
     if not user or not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, tenant__slug=slug).values_list("tenant_id", flat=True).first()
+
+
+# Imported when the ASGI application is built (aiot_studio/asgi.py → blueprints.routing), after
+# Django's setup: what the web server made while starting is there to freeze.
+freeze_startup_objects()
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -39,5 +44,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong", "data": {}})
 
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every handler, in a thread: a live
+        # message reads no database, and each socket gets dozens a second.
+        if message["type"] == "live.message":
+            await self.live_message(message)
+        else:
+            await super().dispatch(message)
+
     async def live_message(self, event):
-        await self.send_json(event["message"])
+        text = event.get("text")
+        if text is None:  # from a publisher of the release before, during a rolling upgrade
+            await self.send_json(event["message"])
+        else:
+            await self.send(text_data=text)  # encoded once by the sender, not once per socket

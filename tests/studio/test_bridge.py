@@ -3,16 +3,19 @@ tenant's WebSocket; hostile messages are counted and dropped; a broker restart i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 
 import pytest
 from asgiref.sync import sync_to_async
 
+from blueprints.actions import do_register_device
 from blueprints.api.serializers import DeviceSerializer
 from blueprints.bridge import Bridge
 from blueprints.models import Alert, Device
 from tests.edge.harness import Publisher, private_broker, wait_for
+from tests.studio.conftest import SYSTEM
 from tests.studio.test_live import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,16 +49,24 @@ def mqtt_broker(tmp_path):
     broker.stop()
 
 
-@pytest.fixture
-def bridge(mqtt_broker):
-    b = Bridge(mqtt_broker.url, client_id="bridge-under-test", flush_ms=50)
+@contextlib.contextmanager
+def running_bridge(broker, flush_ms: int = 50):
+    b = Bridge(broker.url, client_id="bridge-under-test", flush_ms=flush_ms)
     stop = threading.Event()
     thread = threading.Thread(target=b.run, kwargs={"until": stop}, daemon=True)
     thread.start()
     assert b.connected.wait(10), "the bridge did not connect"
-    yield b
-    stop.set()
-    thread.join(10)
+    try:
+        yield b
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+@pytest.fixture
+def bridge(mqtt_broker):
+    with running_bridge(mqtt_broker) as b:
+        yield b
 
 
 async def test_status_and_alerts_are_stored_and_forwarded(acme, globex, mqtt_broker, bridge):
@@ -138,3 +149,63 @@ def test_it_reconnects_after_a_broker_restart(acme, mqtt_broker, bridge):
     finally:
         pub.close()
     wait_for(lambda: Alert.objects.filter(tenant=acme["tenant"], ts=42).exists(), 15, "the alert after the restart")
+
+
+async def test_a_status_after_a_quiet_spell_is_forwarded_at_once(acme, mqtt_broker):
+    """The flush bounds how often the bridge writes and forwards, it is no clock to wait for: with
+    a flush of a minute, a status arriving when nothing else has still reaches the browser."""
+    ws, ok = await connect(acme["users"]["viewer"], "acme")
+    assert ok
+    await ws.receive_json_from(5)
+    with running_bridge(mqtt_broker, flush_ms=60_000):
+        pub = Publisher(mqtt_broker)
+        try:
+            await sync_to_async(pub.publish)([("aiot/acme/devices/gw-1/status", json.dumps(STATUS).encode())])
+            message = await ws.receive_json_from(10)  # far less than the flush
+        finally:
+            pub.close()
+    assert message["type"] == "device.status" and [d["device_id"] for d in message["data"]] == ["gw-1"]
+    await ws.disconnect()
+
+
+async def test_a_batch_stores_and_forwards_the_latest_status_per_device(acme, mqtt_broker):
+    await sync_to_async(do_register_device)(SYSTEM, acme["tenant"], "gw-2", "Gateway 2", "site-1")
+    ws, ok = await connect(acme["users"]["viewer"], "acme")
+    assert ok
+    await ws.receive_json_from(5)
+    b = Bridge(mqtt_broker.url, client_id="bridge-under-test")
+    for device_id, state, uptime in [("gw-1", "online", 1), ("gw-2", "online", 1), ("gw-1", "offline", 2)]:
+        body = json.dumps({**STATUS, "state": state, "uptime_s": uptime}).encode()
+        b.inbox.put((f"aiot/acme/devices/{device_id}/status", body))
+    try:
+        assert await sync_to_async(b.drain)() == 3
+    finally:
+        await sync_to_async(b.close)()
+    message = await ws.receive_json_from(5)  # one message for the batch
+    states = {d["device_id"]: (d["state"], d["last_status"]["uptime_s"]) for d in message["data"]}
+    assert states == {"gw-1": ("offline", 2), "gw-2": ("online", 1)}
+    assert await ws.receive_nothing(0.3)
+    stored = await sync_to_async(Device.objects.get)(tenant=acme["tenant"], device_id="gw-1")
+    assert stored.state == "offline" and stored.last_status["uptime_s"] == 2
+    assert b.stats.stored_status == 2
+    await ws.disconnect()
+
+
+async def test_alerts_are_stored_and_forwarded_in_arrival_order(acme, mqtt_broker, bridge):
+    ws, ok = await connect(acme["users"]["viewer"], "acme")
+    assert ok
+    await ws.receive_json_from(5)
+    pub = Publisher(mqtt_broker)
+    try:
+        await sync_to_async(pub.publish)(
+            [("aiot/acme/devices/gw-1/actions", json.dumps({**ALERT, "ts": 100 + n}).encode()) for n in range(20)]
+        )
+        messages = [await ws.receive_json_from(10) for _ in range(20)]
+    finally:
+        pub.close()
+    assert [m["data"]["ts"] for m in messages] == [100 + n for n in range(20)]
+    stored = await sync_to_async(list)(
+        Alert.objects.filter(tenant=acme["tenant"], ts__gte=100, ts__lt=200).order_by("pk").values_list("ts", flat=True)
+    )
+    assert stored == [100 + n for n in range(20)]
+    await ws.disconnect()

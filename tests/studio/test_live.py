@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from aiot_studio.asgi import application
-from blueprints.live import apublish
+from blueprints.live import LiveSender, apublish, group_name, message_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,3 +62,31 @@ async def test_ping_pong(acme, layer_is_redis):
     assert (await ws.receive_json_from(5))["type"] == "pong"
     await ws.disconnect()
     await asyncio.sleep(0)
+
+
+async def test_a_sender_delivers_its_messages_in_order(acme, globex, layer_is_redis):
+    """The bridge's sender: one event loop and Redis connection for its life, messages in order."""
+    ws, ok = await connect(acme["users"]["viewer"], "acme")
+    assert ok and (await ws.receive_json_from(5))["type"] == "hello"
+    sender = await sync_to_async(LiveSender)()
+    try:
+        messages = [(globex["tenant"].pk, message_text("alert", "globex", {"n": -1}))]
+        messages += [(acme["tenant"].pk, message_text("alert", "acme", {"n": n})) for n in range(5)]
+        await sync_to_async(sender.send)(messages)
+        await sync_to_async(sender.send)([(acme["tenant"].pk, message_text("alert", "acme", {"n": 5}))])
+        received = [await ws.receive_json_from(5) for _ in range(6)]
+    finally:
+        await sync_to_async(sender.close)()
+    assert received == [{"type": "alert", "tenant": "acme", "data": {"n": n}} for n in range(6)]
+    assert await ws.receive_nothing(0.3)  # globex's message is not Acme's
+    await ws.disconnect()
+
+
+async def test_a_message_in_the_older_form_still_reaches_the_browser(acme, layer_is_redis):
+    """During a rolling upgrade a publisher may still send the message as a dict, not as text."""
+    ws, ok = await connect(acme["users"]["viewer"], "acme")
+    assert ok and (await ws.receive_json_from(5))["type"] == "hello"
+    message = {"type": "alert", "tenant": "acme", "data": {"id": 1}}
+    await get_channel_layer().group_send(group_name(acme["tenant"].pk), {"type": "live.message", "message": message})
+    assert await ws.receive_json_from(5) == message
+    await ws.disconnect()

@@ -6,7 +6,8 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from blueprints.bridge import Bridge
+from blueprints.bridge import FLUSH_MS, Bridge
+from blueprints.live import freeze_startup_objects
 
 
 class Command(BaseCommand):
@@ -14,13 +15,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--mqtt-url", default=None, help="default: MQTT_URL")
-        parser.add_argument("--flush-ms", type=int, default=200)
+        parser.add_argument("--flush-ms", type=int, default=FLUSH_MS, help="at most one batch per flush")
 
     def handle(self, *args, **options):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         bridge = Bridge(options["mqtt_url"] or settings.MQTT_URL, flush_ms=options["flush_ms"])
+        freeze_startup_objects()  # the process is up: what it made so far lives as long as it does
         self.stdout.write(f"mqtt bridge: {bridge.target.host}:{bridge.target.port}, topics aiot/+/devices/+/...")
         bridge.run(until=stop)
         self.stdout.write(f"mqtt bridge stopped: {bridge.stats}")
