@@ -15,6 +15,7 @@ from .actions import (
     Actor,
     do_compile_version,
     do_finish_certification,
+    do_queue_task,
     do_record_certification_step,
     do_start_certification,
     studio_signing_key,
@@ -40,8 +41,13 @@ def actor_from(ref: dict) -> Actor:
 
 
 def start_compile(actor: Actor, version: BlueprintVersion, params: dict) -> str:
-    result = compile_version.delay(version.pk, params, actor_ref(actor))
-    return result.id
+    """Queue a compilation, recorded as the version's tenant's task; its id."""
+
+    def send(task_id: str) -> None:
+        compile_version.apply_async((version.pk, params, actor_ref(actor)), task_id=task_id)
+
+    subject = f"{version.blueprint.slug} {version.version}"
+    return do_queue_task(actor, version.tenant, "compile", send, subject).task_id
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=2)
@@ -96,9 +102,15 @@ def compile_version(self, version_id: int, params: dict, actor: dict) -> dict:
 
 
 def start_certification(actor: Actor, version: BlueprintVersion) -> tuple[Certification, str]:
+    """Open a certification run and queue its first step (a task of the version's tenant; each step
+    queues the next)."""
     cert = do_start_certification(actor, version)
-    result = certify_step.delay(cert.pk, 0)
-    return cert, result.id
+
+    def send(task_id: str) -> None:
+        certify_step.apply_async((cert.pk, 0), task_id=task_id)
+
+    subject = f"{version.blueprint.slug} {version.version}"
+    return cert, do_queue_task(actor, version.tenant, "certify", send, subject).task_id
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=2)

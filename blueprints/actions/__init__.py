@@ -36,6 +36,7 @@ from .library import (
     do_update_blueprint,
     do_update_version,
 )
+from .queue import do_queue_task
 from .tenancy import (
     do_add_member,
     do_change_member_role,
@@ -68,6 +69,7 @@ __all__ = [
     "do_install_from_catalog",
     "do_install_package",
     "do_publish_version",
+    "do_queue_task",
     "do_record_alert",
     "do_record_certification_step",
     "do_record_device_status",

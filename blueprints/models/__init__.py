@@ -3,6 +3,7 @@
 from .audit import AppendOnly, AuditEvent
 from .fleet import Alert, Bundle, Deployment, DeploymentTarget, Device
 from .library import Artifact, Blueprint, BlueprintVersion, Certification, VersionState
+from .tasks import QueuedTask
 from .tenancy import ApiToken, Membership, Tenant
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "DeploymentTarget",
     "Device",
     "Membership",
+    "QueuedTask",
     "Tenant",
     "VersionState",
 ]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -241,6 +241,42 @@ def test_compile_stores_a_verifiable_bundle_once(acme, client_as):
     assert read_bundle(data).manifest["params"] == {"limit": 12}
 
 
+@pytest.mark.filterwarnings("ignore:Results are not stored in backend:RuntimeWarning")  # eager tasks
+def test_a_task_is_answered_to_its_own_tenant_only_whatever_celery_stored(acme, globex, client_as):
+    """GET tasks/{id} answers for a task a member of the tenant queued, and 404 for any other id:
+    another tenant's (pending, failed with its error text, or with a result naming no tenant),
+    and one nobody queued."""
+    from celery import states
+
+    from aiot_studio.celery import app
+
+    designer, other = client_as(acme["users"]["designer"]), client_as(globex["users"]["admin"])
+    r = designer.post("/api/v1/t/acme/blueprints/overspeed/versions/0.1.0/compile", {"params": {}}, format="json")
+    task_id = body(r)["task_id"]
+    queued = AuditEvent.objects.get(action="task.queue", object_id=task_id)
+    assert queued.tenant == acme["tenant"] and queued.after == {"kind": "compile", "subject": "overspeed 0.1.0"}
+    mine, theirs = f"/api/v1/t/acme/tasks/{task_id}", f"/api/v1/t/globex/tasks/{task_id}"
+
+    def seen(client, url) -> tuple[int, dict]:
+        r = client.get(url)
+        return r.status_code, body(r)
+
+    assert seen(designer, mine)[0] == 200  # eager: nothing stored, so PENDING
+    assert seen(other, theirs) == (404, {"error": {"code": "not_found", "message": "not found", "field": None}})
+    app.backend.mark_as_failure(task_id, RuntimeError("acme's secret graph is broken"))
+    assert "acme's secret" in seen(designer, mine)[1]["error"]
+    status, answer = seen(other, theirs)
+    assert status == 404 and "secret" not in str(answer)
+    # (last: Celery caches a success) a result naming no tenant, as certify_step's
+    app.backend.store_result(task_id, {"step": "schema", "status": "passed"}, states.SUCCESS)
+    assert seen(designer, mine)[1]["result"] == {"step": "schema", "status": "passed"}
+    assert seen(other, theirs)[0] == 404
+    nobodys = "0b6c1a3e-4f5d-4c8e-9a7b-2d1e0f9c8b7a"  # no member queued it: not even the tenant's
+    assert seen(designer, f"/api/v1/t/acme/tasks/{nobodys}")[0] == 404
+    assert seen(other, f"/api/v1/t/globex/tasks/{nobodys}")[0] == 404
+    assert seen(client_as(globex["users"]["admin"]), mine)[0] == 404  # and not through Acme's URL either
+
+
 def test_a_device_downloads_bundles_of_its_own_tenant_only(acme, globex):
     url = f"/api/v1/t/acme/bundles/{acme['bundle'].bundle_id}/download"
     own = APIClient(HTTP_AUTHORIZATION=f"Bearer {acme['device_token']}")
@@ -342,14 +378,25 @@ def test_validation_errors_name_the_field(acme, client_as):
 
 def test_the_audit_log_is_append_only_in_the_model_and_the_database(acme, client_as):
     event = AuditEvent.objects.filter(tenant=acme["tenant"]).first()
+    count = AuditEvent.objects.filter(tenant=acme["tenant"]).count()
     with pytest.raises(AppendOnly):
         event.save()
     with pytest.raises(AppendOnly):
         event.delete()
     with pytest.raises(AppendOnly):
         AuditEvent.objects.filter(pk=event.pk).update(action="x")
-    with pytest.raises(Exception, match="append-only"), connection.cursor() as cursor:
-        cursor.execute("UPDATE blueprints_auditevent SET action = 'x' WHERE id = %s", [event.pk])
+    # Raw SQL, past the model: the database's triggers refuse (each in a savepoint, since on
+    # PostgreSQL a refused statement aborts the transaction it ran in).
+    statements = [
+        ("UPDATE blueprints_auditevent SET action = 'x' WHERE id = %s", [event.pk]),
+        ("DELETE FROM blueprints_auditevent WHERE id = %s", [event.pk]),
+        ("DELETE FROM blueprints_auditevent", []),
+    ]
+    for sql, params in statements:
+        with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    assert AuditEvent.objects.get(pk=event.pk).action == event.action
+    assert AuditEvent.objects.filter(tenant=acme["tenant"]).count() == count
 
 
 def test_the_audit_log_filters_and_paginates(acme, client_as):
