@@ -66,7 +66,14 @@ def start_broker(data_dir: Path) -> tuple[subprocess.Popen, str]:
     return proc, f"mqtt://127.0.0.1:{port}"
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
+    # SIGTERM stops everything as Ctrl+C does, from the start: one arriving while the services
+    # start must not leave them running.
+    signal.signal(signal.SIGTERM, _interrupt)
     data_dir = Path(os.environ.get("AIOT_DATA_DIR", ROOT / "var"))
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -77,12 +84,6 @@ def run(args: argparse.Namespace) -> int:
     }
     python = sys.executable
     stop_services = []
-    if not env.get("REDIS_URL"):
-        server, env["REDIS_URL"] = start_valkey(data_dir)
-        stop_services.append(server.stop)
-    if not env.get("MQTT_URL"):
-        broker, env["MQTT_URL"] = start_broker(data_dir)
-        stop_services.append(lambda: (broker.terminate(), broker.wait(10)))
     children: list[subprocess.Popen] = []
 
     def stop(*_):
@@ -99,6 +100,12 @@ def run(args: argparse.Namespace) -> int:
             fn()
 
     try:
+        if not env.get("REDIS_URL"):
+            server, env["REDIS_URL"] = start_valkey(data_dir)
+            stop_services.append(server.stop)
+        if not env.get("MQTT_URL"):
+            broker, env["MQTT_URL"] = start_broker(data_dir)
+            stop_services.append(lambda: (broker.terminate(), broker.wait(10)))
         manage = [python, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
         if not args.no_demo:
@@ -134,7 +141,6 @@ def run(args: argparse.Namespace) -> int:
                 " password demo-password"
             )
         print("  Ctrl+C stops everything.\n", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
         warned = False
         while all(child.poll() is None for child in core):
             if not warned and any(c.poll() is not None for c in children if c not in core):
