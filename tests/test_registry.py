@@ -78,8 +78,8 @@ def test_every_node_type_has_at_least_three_conformance_cases():
 
 FRONTEND_FIXTURE = Path(__file__).resolve().parent.parent / "frontend" / "src" / "__fixtures__" / "node-types.json"
 REGENERATE = (
-    ".venv/bin/python -c \"import json; from rules_engine import export_registry; "
-    "print(json.dumps(export_registry(), indent=1))\" > frontend/src/__fixtures__/node-types.json"
+    '.venv/bin/python -c "import json; from rules_engine import export_registry; '
+    'print(json.dumps(export_registry(), indent=1))" > frontend/src/__fixtures__/node-types.json'
 )
 
 
