@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .live import freeze_startup_objects, group_name
+from .live import group_name
 from .models import Membership
 
 
@@ -16,11 +16,6 @@ def membership_tenant(user, slug: str) -> int | None:
     if not user or not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, tenant__slug=slug).values_list("tenant_id", flat=True).first()
-
-
-# Imported when the ASGI application is built (aiot_studio/asgi.py → blueprints.routing), after
-# Django's setup: what the web server made while starting is there to freeze.
-freeze_startup_objects()
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
