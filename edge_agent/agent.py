@@ -73,6 +73,7 @@ class Agent:
         self._read_until = 0.0  # the batch's first event has waited batch_ms by then: stop reading
         self._eval_at = 0.0  # when the batch is evaluated (once the socket is drained)
         self._last_eval = -1e9  # when the last evaluation started
+        self._dense = False  # traffic brings company within batch_ms: evaluations are paced
         self._rate = 0.0  # events a second, over the last RATE_WINDOW_S
         self._rate_since = 0.0
         self._rate_accepted = 0
@@ -286,9 +287,10 @@ class Agent:
             self._rate_since, self._rate_accepted = now, accepted
         # The window under way counts too: traffic that turns dense is batched within milliseconds.
         rate = max(self._rate, (accepted - self._rate_accepted) / RATE_WINDOW_S)
+        self._dense = not self.config.batch_linger and rate * self.batch_s >= SHARE_MIN
         if self.config.batch_linger:
             self._eval_at = self._read_until
-        elif rate * self.batch_s < SHARE_MIN:
+        elif not self._dense:
             self._eval_at = now
         else:
             self._eval_at = max(now, self._last_eval + self.batch_s)
@@ -483,16 +485,25 @@ class Agent:
 
         While a batch waits for its evaluation (``_eval_at``), the socket is not watched: what
         arrives meanwhile is read in one go when the batch is due, or QUIET_S after the last
-        read, rather than with one wake-up per message."""
+        read, rather than with one wake-up per message. Under dense traffic the same holds
+        between batches: the next one cannot be evaluated before ``_last_eval + batch_ms``, so
+        the agent sleeps until then and reads everything at once (telemetry and the broker's
+        acknowledgements of the last alerts) instead of waking for each; when that read finds
+        nothing, traffic has stopped and the socket is watched again."""
         client = self.client
         sock = client.socket()
         rlist: list = [self._wake_r]
         wlist: list = []
         ready = False  # something to read without waiting for the socket
-        read_at = None  # while a batch waits: when to read next
+        read_at = None  # while a batch waits, or dense traffic sleeps: when to read next
         if sock is not None:
-            if self._batch and not self._stopping:
+            if self._stopping:
+                pass
+            elif self._batch:
                 read_at = min(self._eval_at, self._last_read + QUIET_S)
+            elif self._dense:
+                read_at = self._last_eval + self.batch_s
+            if read_at is not None:
                 wait = read_at - time.monotonic()
                 if wait <= 0:
                     ready = True
@@ -514,7 +525,10 @@ class Agent:
             ready = True  # the batch is due: what arrived meanwhile joins it before it is evaluated
         if sock is not None and (ready or sock in readable):
             self._last_read = time.monotonic()
+            packets = self._packets
             self._read()
+            if self._dense and not self._batch and self._packets == packets:
+                self._dense = False  # a paced read found nothing: traffic stopped
         if self._wake_r in readable:
             with contextlib.suppress(OSError):
                 self._wake_r.recv(4096)

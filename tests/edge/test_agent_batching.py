@@ -4,7 +4,9 @@ latency), dense traffic shares evaluations (at most one per ``batch_ms``)."""
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 from .harness import forklift_message, latest_status, wait_online
 
@@ -70,3 +72,39 @@ def test_a_key_coming_again_has_the_batch_evaluated_at_once(agents, listeners, b
     assert seqs() == [0, 1, 2, 3, 4, 50, 51, 52, 53, 54]
     listener.wait(lambda: latest_status(listener, agent)["batches"] >= 2, what="a status after the second batch")
     assert latest_status(listener, agent)["batches"] == 2
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def test_after_dense_traffic_stops_the_agent_rests_and_answers_a_lone_message_at_once(
+    agents, listeners, broker, publisher, bench_bundle
+):
+    """Under dense traffic the agent sleeps until its next evaluation is due instead of waking for
+    each message. When traffic stops it must go back to waiting on the socket: neither spin on a
+    due time in the past nor hold a lone message for a pacing that no longer applies."""
+    agent = agents(bench_bundle, "--batch-ms", str(BATCH_MS))
+    listener = listeners(broker, [f"{agent.prefix}/#"])
+    wait_online(listener, agent)
+    infos = []
+    for g in range(200):  # ~2,000 a second for 0.4 s: dense for a 50 ms window
+        infos += [publisher.client.publish(*forklift_message(4 * g + j, alert=False), qos=1) for j in range(4)]
+        time.sleep(0.002)
+    for info in infos:
+        info.wait_for_publish(10)
+    _evaluations(listener, agent, 800)
+    time.sleep(0.2)
+
+    before = _cpu_seconds(agent.proc.pid)
+    time.sleep(2.0)
+    idle = _cpu_seconds(agent.proc.pid) - before
+    assert idle < 0.5, f"the idle agent used {idle:.2f} s of CPU in 2 s: it spins"
+
+    # A lone alerting message: answered without waiting for a pacing slot (batch_ms is 50 ms,
+    # and a stale slot would hold it until the next read that finds nothing).
+    seen = len(listener.on(f"{agent.prefix}/actions"))
+    publisher.publish([forklift_message(900, alert=True)])
+    listener.wait(lambda: len(listener.on(f"{agent.prefix}/actions")) > seen, what="the lone message's alert")
+    assert _evaluations(listener, agent, 801) >= 1
