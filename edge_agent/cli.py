@@ -51,7 +51,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--keepalive", type=int, metavar="S")
     r.add_argument("--qos", type=int, choices=[0, 1, 2], help="QoS of the telemetry subscriptions (default 0)")
     r.add_argument(
-        "--batch-ms", type=float, metavar="MS", help="an event waits at most this long for its batch (default 5)"
+        "--batch-ms", type=float, metavar="MS", help="an event waits at most this long for its batch (default 3)"
     )
     r.add_argument("--batch-max", type=int, metavar="N", help="at most N events per evaluation (default 1000)")
     r.add_argument(

@@ -42,7 +42,7 @@ class AgentConfig:
     tls_key: str | None = None
     tls_insecure: bool = False
     qos: int = 0
-    batch_ms: float = 5.0
+    batch_ms: float = 3.0
     batch_max: int = 1000
     batch_linger: bool = False
     status_interval: float = 5.0

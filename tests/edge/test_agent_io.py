@@ -52,7 +52,7 @@ def test_actions_are_the_reference_interpreters_records_in_order(agents, listene
     )
     status = latest_status(listener, agent)
     assert status["engine"] == "onnx" and status["actions_out"] == 400 and status["events_rejected"] == 0
-    assert status["batch"] == {"max_ms": 5, "max_events": 1000, "shared_from_per_s": 1600}
+    assert status["batch"] == {"max_ms": 3, "max_events": 1000, "shared_from_per_s": 2667}
     assert set(status["eval_ms"]) >= {"p50", "p99"} and status["queue"] == {"pending": 0, "dropped": 0, "max": 100000}
 
 
