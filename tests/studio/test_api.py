@@ -154,6 +154,19 @@ def _certify_scenarios(version: BlueprintVersion, scenarios: list[dict]):
     return certifier.run("scenarios")
 
 
+def test_the_fixture_s_scenarios_expect_what_its_graph_does_on_both_engines(acme, tmp_path):
+    """A scenario whose expected actions are not what its trace gives is a fixture that lies."""
+    v = acme["version"]
+    assert v.scenarios
+    result = _certify_scenarios(v, v.scenarios)
+    assert result.status == "passed", result.message
+    package = BlueprintPackage(tmp_path, {"slug": "overspeed"}, v.graph, v.readme)
+    for sc in v.scenarios:
+        for engine in ("reference", "onnx"):
+            outcome = run_scenario(package, sc, engine)
+            assert outcome.passed, (sc["name"], engine, outcome.difference)
+
+
 def test_a_scenario_saved_from_a_replay_is_stored_and_passes_on_both_engines(acme, client_as, tmp_path):
     """What the editor's "Save as scenario" sends: a replay's trace and parameter values, with the
     records and summary the replay (POST …/simulate) gave as the actions it must produce."""
@@ -177,22 +190,21 @@ def test_a_scenario_saved_from_a_replay_is_stored_and_passes_on_both_engines(acm
         "expected": replay["records"],
         "expected_summary": replay["summary"],
     }
-    near_miss = acme["version"].scenarios[0]
+    one = acme["version"].scenarios[0]
     r = c.post(
         "/api/v1/t/acme/blueprints/overspeed/versions/",
-        {"graph": graph(), "scenarios": [near_miss, scenario]},
+        {"graph": graph(), "scenarios": [one, scenario]},
         format="json",
     )
     assert r.status_code == 201, body(r)
-    assert body(r)["scenarios"] == [near_miss, scenario]
+    assert body(r)["scenarios"] == [one, scenario]
     v = BlueprintVersion.objects.get(blueprint=acme["blueprint"], version=body(r)["version"])
     assert v.scenarios[1] == scenario
 
     # the studio's certification step and `aiot blueprint test` (which also checks the summary) pass it
-    # (the fixture's own scenario "one" expects nothing yet its 12 km/h is over the limit: left out)
-    result = _certify_scenarios(v, v.scenarios[1:])
+    result = _certify_scenarios(v, v.scenarios)
     assert result.status == "passed", result.message
-    assert result.figures == {"scenarios": 1, "failed": 0}
+    assert result.figures == {"scenarios": 2, "failed": 0}
     package = BlueprintPackage(tmp_path, {"slug": "overspeed"}, v.graph, v.readme)
     for engine in ("reference", "onnx"):
         outcome = run_scenario(package, v.scenarios[1], engine)
@@ -207,7 +219,7 @@ def test_a_scenario_saved_from_a_replay_is_stored_and_passes_on_both_engines(acm
     cleared = {**{k: w for k, w in scenario.items() if k != "expected_summary"}, "expected": [], "description": "none"}
     r = c.patch(
         f"/api/v1/t/acme/blueprints/overspeed/versions/{v.version}/",
-        {"scenarios": [near_miss, cleared]},
+        {"scenarios": [one, cleared]},
         format="json",
     )
     assert r.status_code == 200 and body(r)["scenarios"][1] == cleared
@@ -220,7 +232,7 @@ def test_a_scenario_saved_from_a_replay_is_stored_and_passes_on_both_engines(acm
     for member, wrong in (("expected", [1, 2]), ("description", 5), ("params", ["limit"]), ("expected_summary", "x")):
         r = c.patch(
             f"/api/v1/t/acme/blueprints/overspeed/versions/{v.version}/",
-            {"scenarios": [near_miss, {**scenario, member: wrong}]},
+            {"scenarios": [one, {**scenario, member: wrong}]},
             format="json",
         )
         assert r.status_code == 400 and body(r)["error"]["field"] == f"scenarios.1.{member}", member
