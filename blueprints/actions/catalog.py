@@ -39,12 +39,26 @@ def do_start_certification(actor: Actor, v: BlueprintVersion) -> Certification:
 
 
 def do_record_certification_step(cert: Certification, result: dict) -> Certification:
-    """A worker's result for one step (the system acts)."""
+    """A worker's result for one step (the system acts). The audit entry keeps the verdict and
+    figures; the step's full result (a failure's repro traces) is in the certification."""
     with transaction.atomic():
-        locked = Certification.objects.select_for_update().get(pk=cert.pk)
+        locked = Certification.objects.select_for_update().select_related("version__blueprint__tenant").get(pk=cert.pk)
+        previous = next((s for s in locked.steps if s["step"] == result["step"]), None)  # a re-run step
         locked.steps = [s for s in locked.steps if s["step"] != result["step"]] + [result]
         locked.save(update_fields=["steps"])
+        audit(
+            Actor.system_actor("certification"),
+            locked.version.tenant,
+            "certification.step",
+            locked,
+            before=_step_summary(previous) if previous else None,
+            after=_step_summary(result),
+        )
     return locked
+
+
+def _step_summary(result: dict) -> dict:
+    return {k: result[k] for k in ("step", "status", "message", "figures") if k in result}
 
 
 def do_finish_certification(cert: Certification) -> Certification:
@@ -100,29 +114,30 @@ def do_install_from_catalog(
     if source.state not in (VersionState.PUBLISHED, VersionState.DEPRECATED):
         raise NotFound("no such catalog entry")
     graph, values = _with_values(source, params or {})
-    _copy_artifacts(actor, source, tenant, graph)
-    bp = do_create_blueprint(
-        actor,
-        tenant,
-        slug or source.blueprint.slug,
-        source.blueprint.title,
-        source.blueprint.description,
-        source.blueprint.category,
-        list(source.blueprint.tags),
-        graph=graph,
-        readme=source.readme,
-        scenarios=copy.deepcopy(source.scenarios),
-        forked_from=source,
-        version=source.version,
-    )
-    BlueprintVersion.objects.filter(blueprint=bp).update(budget=source.budget)
-    audit(
-        actor,
-        tenant,
-        "catalog.install",
-        bp,
-        after={"from": f"{source.tenant.slug}/{source.blueprint.slug}@{source.version}", "params": values},
-    )
+    with transaction.atomic():  # all or nothing: models, blueprint, its version and budget, entry
+        _copy_artifacts(actor, source, tenant, graph)
+        bp = do_create_blueprint(
+            actor,
+            tenant,
+            slug or source.blueprint.slug,
+            source.blueprint.title,
+            source.blueprint.description,
+            source.blueprint.category,
+            list(source.blueprint.tags),
+            graph=graph,
+            readme=source.readme,
+            scenarios=copy.deepcopy(source.scenarios),
+            forked_from=source,
+            version=source.version,
+            budget=source.budget,
+        )
+        audit(
+            actor,
+            tenant,
+            "catalog.install",
+            bp,
+            after={"from": f"{source.tenant.slug}/{source.blueprint.slug}@{source.version}", "params": values},
+        )
     return bp
 
 
@@ -158,18 +173,23 @@ def do_upgrade_from_catalog(
     with transaction.atomic():
         _copy_artifacts(actor, source, bp.tenant, graph)
         v = do_create_version(
-            actor, bp, graph, readme=source.readme, scenarios=copy.deepcopy(source.scenarios), version=source.version
+            actor,
+            bp,
+            graph,
+            readme=source.readme,
+            scenarios=copy.deepcopy(source.scenarios),
+            version=source.version,
+            budget=source.budget,
         )
-        BlueprintVersion.objects.filter(pk=v.pk).update(budget=source.budget)
         Blueprint.objects.filter(pk=bp.pk).update(forked_from=source)
         audit(
             actor,
             bp.tenant,
             "catalog.upgrade",
             v,
+            before={"from": f"{current.tenant.slug}/{current.blueprint.slug}@{current.version}"},
             after={"from": f"{source.tenant.slug}/{source.blueprint.slug}@{source.version}", "params": values},
         )
-    v.refresh_from_db()
     return v
 
 

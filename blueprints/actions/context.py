@@ -11,7 +11,7 @@ from ..models import ApiToken, AuditEvent, Membership, Tenant
 from ..roles import ROLE_CAPABILITIES
 from .errors import Forbidden, NotFound
 
-__all__ = ["Actor", "audit", "require", "snapshot"]
+__all__ = ["Actor", "audit", "audit_all", "audit_event", "require", "snapshot"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def snapshot(instance) -> dict | None:
     return out
 
 
-def audit(
+def audit_event(
     actor: Actor,
     tenant: Tenant | None,
     action: str,
@@ -88,7 +88,8 @@ def audit(
     after: dict | None = None,
     object_id: str | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    """An audit entry, not yet written: :func:`audit` writes one, :func:`audit_all` many at once."""
+    return AuditEvent(
         tenant=tenant,
         actor=None if actor.system or actor.user is None or not actor.user.is_authenticated else actor.user,
         actor_label=actor.label,
@@ -98,3 +99,23 @@ def audit(
         before=before,
         after=after,
     )
+
+
+def audit(
+    actor: Actor,
+    tenant: Tenant | None,
+    action: str,
+    obj,
+    before: dict | None = None,
+    after: dict | None = None,
+    object_id: str | None = None,
+) -> AuditEvent:
+    event = audit_event(actor, tenant, action, obj, before, after, object_id)
+    event.save()
+    return event
+
+
+def audit_all(events: list[AuditEvent]) -> None:
+    """Many entries in one INSERT (the bridge's device transitions: a fleet may change at once)."""
+    if events:
+        AuditEvent.objects.bulk_create(events)

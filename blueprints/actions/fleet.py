@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from ..models import Alert, Device, Tenant
 from ..models.tenancy import hash_secret, new_secret
-from .context import Actor, audit, require, snapshot
+from .context import Actor, audit, audit_all, audit_event, require, snapshot
 from .errors import Conflict, Invalid, NotFound
 
+# Who writes what agents report: the bridge, on the devices' behalf.
+BRIDGE = Actor.system_actor("bridge")
 DEVICE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
@@ -71,9 +73,10 @@ def do_rotate_device_token(actor: Actor, device: Device) -> str:
     require(actor, device.tenant, "operate")
     secret, prefix = new_secret("dev")
     with transaction.atomic():
+        before = {"token_prefix": device.token_prefix}
         device.token_prefix, device.token_hash = prefix, hash_secret(secret)
         device.save(update_fields=["token_prefix", "token_hash"])
-        audit(actor, device.tenant, "device.rotate_token", device)
+        audit(actor, device.tenant, "device.rotate_token", device, before=before, after={"token_prefix": prefix})
     return secret
 
 
@@ -88,7 +91,12 @@ def do_acknowledge_alert(actor: Actor, tenant: Tenant, alert_id: int) -> Alert:
             alert.acknowledged_at = timezone.now()
             alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
             audit(
-                actor, tenant, "alert.acknowledge", alert, after={"acknowledged_at": alert.acknowledged_at.isoformat()}
+                actor,
+                tenant,
+                "alert.acknowledge",
+                alert,
+                before={"acknowledged_at": None},
+                after={"acknowledged_at": alert.acknowledged_at.isoformat()},
             )
     return alert
 
@@ -96,20 +104,32 @@ def do_acknowledge_alert(actor: Actor, tenant: Tenant, alert_id: int) -> Alert:
 # --- what agents report (the MQTT bridge calls these as the system) -----------------------------
 def do_record_device_statuses(tenant: Tenant, statuses: dict[str, dict]) -> tuple[list[Device], list[str]]:
     """Store the latest status of many devices in one write: (devices stored, ids not registered).
-    A status whose state is neither online nor offline is refused (Invalid) before anything."""
+    A status whose state is neither online nor offline is refused (Invalid) before anything.
+
+    The audit log gets the transitions, not the heartbeats: a device coming online or going
+    offline, or reporting another bundle, is an entry (before and after); the same state again
+    (each status, every few seconds per device) only updates ``last_status`` and ``last_seen``."""
     for device_id, status in statuses.items():
         if status.get("state") not in ("online", "offline"):
             raise Invalid(f"{device_id}: status.state must be online or offline", "state")
     # The old status is replaced unread: not loading it saves decoding a JSON document per device.
     devices = list(Device.objects.filter(tenant=tenant, device_id__in=list(statuses)).defer("last_status"))
     now = timezone.now()
+    transitions = []
     for device in devices:
         status = statuses[device.device_id]
+        before = {"state": device.state, "bundle": device.bundle_id}
         device.state, device.last_status, device.last_seen = status["state"], status, now
         bundle = status.get("bundle")
         if isinstance(bundle, str) and len(bundle) <= 64:
             device.bundle_id = bundle
-    _update_statuses(devices)
+        after = {"state": device.state, "bundle": device.bundle_id}
+        if after != before:
+            action = f"device.{device.state}" if after["state"] != before["state"] else "device.bundle"
+            transitions.append(audit_event(BRIDGE, tenant, action, device, before=before, after=after))
+    with transaction.atomic(savepoint=False):  # the bridge's batch is one transaction already
+        _update_statuses(devices)
+        audit_all(transitions)
     known = {d.device_id for d in devices}
     return devices, [d for d in statuses if d not in known]
 
@@ -151,15 +171,19 @@ def do_record_alert(tenant: Tenant, device_id: str, record: dict) -> Alert:
         raise Invalid("an alert record needs action, name, severity and key strings", "record")
     values = record.get("values")
     device = Device.objects.filter(tenant=tenant, device_id=device_id).first()
-    return Alert.objects.create(
-        tenant=tenant,
-        device=device,
-        device_ref=device_id,
-        action=text["action"][:64],
-        name=text["name"][:128],
-        severity=text["severity"][:16],
-        message=str(record.get("message") or "")[:2000],
-        key=text["key"][:256],
-        ts=ts,
-        values=values if isinstance(values, dict) else {},
-    )
+    with transaction.atomic(savepoint=False):
+        alert = Alert.objects.create(
+            tenant=tenant,
+            device=device,
+            device_ref=device_id,
+            action=text["action"][:64],
+            name=text["name"][:128],
+            severity=text["severity"][:16],
+            message=str(record.get("message") or "")[:2000],
+            key=text["key"][:256],
+            ts=ts,
+            values=values if isinstance(values, dict) else {},
+        )
+        received = {k: getattr(alert, k) for k in ("device_ref", "action", "name", "severity", "key", "ts")}
+        audit(BRIDGE, tenant, "alert.receive", alert, after=received)
+    return alert

@@ -79,7 +79,10 @@ def do_create_blueprint(
     scenarios: list | None = None,
     forked_from=None,
     version: str = "0.1.0",
+    budget: dict | None = None,
 ) -> Blueprint:
+    """A blueprint and its first draft version (with the performance budget certification judges
+    it against, if given), in one transaction."""
     require(actor, tenant, "edit")
     _check_slug(slug)
     if not SEMVER.match(version or ""):
@@ -112,6 +115,7 @@ def do_create_blueprint(
             graph=graph,
             readme=readme or "",
             scenarios=scenarios,
+            budget=budget or {},
             created_by=_user(actor),
         )
         audit(actor, tenant, "blueprint.create", bp, after=snapshot(bp))
@@ -130,6 +134,7 @@ def _version_snapshot(v: BlueprintVersion) -> dict:
         "state": v.state,
         "graph_sha256": hashlib.sha256(repr(v.graph).encode()).hexdigest(),
         "nodes": len(v.graph.get("nodes", [])) if isinstance(v.graph, dict) else 0,
+        "budget": v.budget,
     }
 
 
@@ -166,7 +171,7 @@ def do_fork_blueprint(
 ) -> Blueprint:
     """A copy of the blueprint's latest version as a new blueprint (in the same tenant by default)."""
     source = latest_version(bp)
-    fork = do_create_blueprint(
+    return do_create_blueprint(
         actor,
         tenant or bp.tenant,
         slug,
@@ -178,10 +183,8 @@ def do_fork_blueprint(
         readme=source.readme if source else "",
         scenarios=source.scenarios if source else None,
         forked_from=source,
+        budget=source.budget if source else None,  # certification judges the copy against the same
     )
-    if source is not None:  # certification judges the copy against the same performance budget
-        BlueprintVersion.objects.filter(blueprint=fork).update(budget=source.budget)
-    return fork
 
 
 def _next_version(bp: Blueprint) -> str:
@@ -196,6 +199,7 @@ def do_create_version(
     readme: str | None = None,
     scenarios: Any = None,
     version: str | None = None,
+    budget: dict | None = None,
 ) -> BlueprintVersion:
     """A new draft version; README, scenarios and budget default to the latest version's."""
     require(actor, bp.tenant, "edit")
@@ -216,7 +220,7 @@ def do_create_version(
                     graph=graph,
                     readme=readme,
                     scenarios=scenarios,
-                    budget=last.budget if last else {},
+                    budget=budget if budget is not None else (last.budget if last else {}),
                     created_by=_user(actor),
                 )
         except IntegrityError:
@@ -297,34 +301,33 @@ def do_install_package(actor: Actor, tenant: Tenant, package: BlueprintPackage, 
     become artifacts and the graph refers to them as ``artifact:<sha256>``."""
     require(actor, tenant, "edit")
     budget = _check_budget(package.meta.get("budget") or {})  # before anything is stored
-    refs = {}
-    for rel, data in package.models.items():
-        refs[rel] = f"artifact:{do_store_artifact(actor, tenant, data, rel.rsplit('/', 1)[-1]).sha256}"
-    graph = copy.deepcopy(package.graph)
-    for node in graph.get("nodes", []):
-        if node.get("type") == "model.onnx" and node.get("params", {}).get("model") in refs:
-            node["params"]["model"] = refs[node["params"]["model"]]
     meta = package.meta
     scenarios = [
         {**sc, "name": sc.get("name") or rel.rsplit("/", 1)[-1].removesuffix(".json")}
         for rel, sc in package.scenarios.items()
     ]
-    bp = do_create_blueprint(
-        actor,
-        tenant,
-        slug or meta["slug"],
-        meta.get("title", meta["slug"]),
-        meta.get("description", ""),
-        meta.get("category", ""),
-        meta.get("tags", []),
-        graph=graph,
-        readme=package.readme,
-        scenarios=scenarios,
-        version=meta.get("version", "0.1.0"),
-    )
-    if budget:  # certification's performance step judges the version against it
-        bp.versions.update(budget=budget)
-    return bp
+    with transaction.atomic():  # no artifacts left behind by a blueprint that could not be made
+        refs = {}
+        for rel, data in package.models.items():
+            refs[rel] = f"artifact:{do_store_artifact(actor, tenant, data, rel.rsplit('/', 1)[-1]).sha256}"
+        graph = copy.deepcopy(package.graph)
+        for node in graph.get("nodes", []):
+            if node.get("type") == "model.onnx" and node.get("params", {}).get("model") in refs:
+                node["params"]["model"] = refs[node["params"]["model"]]
+        return do_create_blueprint(
+            actor,
+            tenant,
+            slug or meta["slug"],
+            meta.get("title", meta["slug"]),
+            meta.get("description", ""),
+            meta.get("category", ""),
+            meta.get("tags", []),
+            graph=graph,
+            readme=package.readme,
+            scenarios=scenarios,
+            version=meta.get("version", "0.1.0"),
+            budget=budget,  # certification's performance step judges the version against it
+        )
 
 
 def _check_budget(budget: Any) -> dict:

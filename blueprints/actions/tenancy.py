@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -37,6 +38,25 @@ def do_create_tenant(actor: Actor, slug: str, name: str, admin_username: str | N
     return tenant
 
 
+def _user_snapshot(user) -> dict:
+    return {"username": user.username, "is_superuser": user.is_superuser, "is_active": user.is_active}
+
+
+def do_create_platform_admin(actor: Actor, username: str, password: str) -> Any:
+    """A platform admin (a Django superuser: creates tenants, is in none by itself). Audited with
+    no tenant: the tenants' audit pages do not show it; the audit table does."""
+    if not (actor.system or (actor.user is not None and actor.user.is_superuser)):
+        raise Forbidden("only a platform admin creates platform admins")
+    if not username or len(username) > 150:
+        raise Invalid("a username of 1 to 150 characters", "username")
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise Conflict(f"a user {username!r} exists", "username")
+        user = User.objects.create_superuser(username, password=password)
+        audit(actor, None, "user.create", user, after=_user_snapshot(user))
+    return user
+
+
 def _valid_role(role: str) -> str:
     if role not in Role.values:
         raise Invalid(f"{role!r} is not a role ({', '.join(Role.values)})", "role")
@@ -54,6 +74,7 @@ def do_add_member(actor: Actor, tenant: Tenant, username: str, role: str, passwo
             if len(password) < 8:
                 raise Invalid("the password must have at least 8 characters", "password")
             user = User.objects.create_user(username=username, password=password)
+            audit(actor, tenant, "user.create", user, after=_user_snapshot(user))
         try:
             with transaction.atomic():
                 membership = Membership.objects.create(tenant=tenant, user=user, role=role)
@@ -98,8 +119,11 @@ def do_remove_member(actor: Actor, tenant: Tenant, member_id: int) -> None:
         m = _member(tenant, member_id)
         _keep_an_admin(tenant, m)
         before = snapshot(m)
-        ApiToken.objects.filter(tenant=tenant, user=m.user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        audit(actor, tenant, "member.remove", m, before=before)
+        # The member's tokens in this tenant stop working with the membership: the entry counts them.
+        revoked = ApiToken.objects.filter(tenant=tenant, user=m.user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        audit(actor, tenant, "member.remove", m, before=before, after={"tokens_revoked": revoked})
         m.delete()
 
 

@@ -13,7 +13,7 @@ from asgiref.sync import sync_to_async
 from blueprints.actions import do_register_device
 from blueprints.api.serializers import DeviceSerializer
 from blueprints.bridge import Bridge
-from blueprints.models import Alert, Device
+from blueprints.models import Alert, AuditEvent, Device
 from tests.edge.harness import Publisher, private_broker, wait_for
 from tests.studio.conftest import SYSTEM
 from tests.studio.test_live import connect
@@ -69,10 +69,15 @@ def bridge(mqtt_broker):
         yield b
 
 
+def last_audit_id() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 async def test_status_and_alerts_are_stored_and_forwarded(acme, globex, mqtt_broker, bridge):
     ws, ok = await connect(acme["users"]["viewer"], "acme")
     assert ok
     await ws.receive_json_from(5)
+    audited = AuditEvent.objects.filter(tenant=acme["tenant"], pk__gt=await sync_to_async(last_audit_id)())
     pub = Publisher(mqtt_broker)
     try:
         await sync_to_async(pub.publish)(
@@ -100,6 +105,11 @@ async def test_status_and_alerts_are_stored_and_forwarded(acme, globex, mqtt_bro
     assert status == json.loads(json.dumps(DeviceSerializer(device).data))  # the live message is the API's device
     assert await sync_to_async(Alert.objects.filter(tenant=acme["tenant"], name="overspeed", ts=1.7e12).count)() == 1
     assert await sync_to_async(Alert.objects.filter(tenant=globex["tenant"], ts=1.7e12).count)() == 1
+    # the device's coming online and the alert are in the audit log, as the bridge's (the command is not)
+    assert await sync_to_async(lambda: sorted(audited.values_list("action", "actor_label")))() == [
+        ("alert.receive", "system:bridge"),
+        ("device.online", "system:bridge"),
+    ]
     await ws.disconnect()
 
 

@@ -8,10 +8,13 @@ savepoint of it, and each call of the matrix in a savepoint of its own."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.apps import apps
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, resolve
 
 from blueprints import tasks
@@ -25,9 +28,10 @@ from blueprints.actions import (
     do_register_device,
 )
 from blueprints.actions import deployments as deploy_actions
+from blueprints.models import AuditEvent
 from blueprints.package import BlueprintPackage
 from blueprints.roles import ROLE_CAPABILITIES
-from tests.studio.conftest import ROLES, SYSTEM, body, graph, make_tenant
+from tests.studio.conftest import OVERSPEED_ALERT, ROLES, SYSTEM, body, graph, make_tenant
 
 # GET tasks/{id} reads Celery's result store, which eager tasks (these tests') leave empty.
 pytestmark = pytest.mark.filterwarnings("ignore:Results are not stored in backend:RuntimeWarning")
@@ -121,16 +125,6 @@ OBJECTS = ("bundle", "alert", "member", "token", "task", "deployment", "paused",
 
 # Certification must not fail on time on a busy machine (the performance step is tested elsewhere).
 GENEROUS = {"p99_ms_per_batch": 10_000, "batch": 100}
-OVERSPEED_ALERT = {
-    "action": "alarm",
-    "kind": "alert",
-    "key": "f1",
-    "ts": 1000,
-    "name": "overspeed",
-    "severity": "warning",
-    "message": "overspeed on f1",
-    "values": {},
-}
 SCENARIO = {
     "name": "one",
     "trace": [{"topic": "site/a/forklift/f1/telemetry", "payload": {"ts": 1000, "speed_kmh": 12}}],
@@ -289,6 +283,47 @@ def test_anonymous_callers_are_401(world, db, client, name, method, template, da
     placeholders = values(world["acme"])
     response = call(client, method, url_for(template, placeholders), fill(data, placeholders))
     assert response.status_code in (401, 403) and body(response)["error"]["code"] in ("not_authenticated", "forbidden")
+
+
+CHANGES = [e for e in ENDPOINTS if e[1] != "get"]
+WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+# Not the studio's data: the sign-in session, and the audit log itself.
+NOT_AUDITED = {"django_session", AuditEvent._meta.db_table}
+# A table a call may write without an entry for one of its own rows, because the entry of
+# another object of the same call says it.
+COVERED_BY = {
+    "blueprints_blueprint": {"BlueprintVersion"},  # a new version bumps updated_at; an upgrade sets
+    # forked_from (catalog.upgrade's entry has the from, before and after)
+    "blueprints_blueprintversion": {"Blueprint"},  # a deleted blueprint's drafts go with it
+    "blueprints_bundle": {"Blueprint"},  # …its bundles forget the deleted version (SET NULL)
+    "blueprints_certification": {"Blueprint"},  # …and the cascade's DELETE runs (drafts have none)
+    "blueprints_deploymenttarget": {"Deployment", "Device"},  # a deployment's devices; a device's deletion
+    "blueprints_alert": {"Device"},  # a deleted device's alerts keep its id (device_ref)
+    "blueprints_apitoken": {"Membership"},  # a removed member's tokens stop (member.remove counts them)
+}
+
+
+@pytest.mark.parametrize("name,method,template,data,capability", CHANGES, ids=[e[0] for e in CHANGES])
+def test_every_change_the_api_makes_is_audited(world, db, client_as, name, method, template, data, capability):
+    """Every table a call writes has an audit entry of that call for one of its objects (or for the
+    object whose entry covers it, see COVERED_BY): an endpoint that writes past the actions fails."""
+    acme = world["acme"]
+    placeholders = values(acme)
+    table_of = {model.__name__: model._meta.db_table for model in apps.get_models()}
+    savepoint = transaction.savepoint()
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with CaptureQueriesContext(connection) as queries:
+        response = call(
+            client_as(acme["users"]["admin"]), method, url_for(template, placeholders), fill(data, placeholders)
+        )
+    audited = set(AuditEvent.objects.filter(pk__gt=last).values_list("object_type", flat=True))
+    transaction.savepoint_rollback(savepoint)
+    assert response.status_code < 400, (response.status_code, body(response))
+    written = {m.group(1) for q in queries.captured_queries if (m := WRITE.match(q["sql"]))} - NOT_AUDITED
+    unaudited = sorted(
+        table for table in written - {table_of[t] for t in audited} if not COVERED_BY.get(table, set()) & audited
+    )
+    assert not unaudited, f"{name} wrote {unaudited} with audit entries only for {sorted(audited)}"
 
 
 def test_a_certification_task_is_its_tenant_s_alone(world, db, client_as):

@@ -4,7 +4,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from blueprints.actions import Actor, do_add_member, do_create_tenant, do_install_package, do_register_device
+from blueprints.actions import (
+    Actor,
+    do_add_member,
+    do_create_platform_admin,
+    do_create_tenant,
+    do_install_package,
+    do_register_device,
+)
 from blueprints.models import Blueprint, Device, Membership, Tenant
 from blueprints.package import builtin_packages
 from blueprints.roles import Role
@@ -24,7 +31,7 @@ class Command(BaseCommand):
         system = Actor.system_actor("seed")
         User = get_user_model()
         if not User.objects.filter(username="admin").exists():
-            User.objects.create_superuser("admin", password=DEMO_PASSWORD)
+            do_create_platform_admin(system, "admin", DEMO_PASSWORD)
         tenant = Tenant.objects.filter(slug="demo").first() or do_create_tenant(system, "demo", "Demo Warehouse Co.")
         for role in Role.values:
             username = f"demo-{role}"
