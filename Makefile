@@ -55,10 +55,15 @@ test-python: $(STAMP) $(DIST) system-deps
 
 test: test-frontend test-python
 
-# The production leg: the studio's tests on PostgreSQL (AIOT_TEST_DATABASE_URL, default the local server).
-test-postgres: $(STAMP)
+# The production leg: every test that uses the database, again on PostgreSQL (AIOT_TEST_DATABASE_URL,
+# default the local server). `--database-tests` (tests/conftest.py) keeps the tests that reach the
+# database: those with pytest-django's `django_db` mark or database fixtures (all of tests/studio/)
+# and the end-to-end tests (tests/e2e/: their live studio gets a PostgreSQL database of its own).
+# It deselects the rest (rules engine, compiler, edge agent, command line), which touch no database,
+# and tests/test_embedded_studio.py, whose embedded default is SQLite by definition (SPEC §10).
+test-postgres: $(STAMP) $(DIST) system-deps
 	AIOT_TEST_DATABASE_URL=$${AIOT_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
-	  $(BIN)/python -m pytest -n 2 tests/studio
+	  $(BIN)/python -m pytest -n 2 --database-tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis frontend/node_modules frontend/dist

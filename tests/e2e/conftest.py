@@ -3,6 +3,9 @@ Mosquitto, the test Valkey), driven through Debian's Chromium by Playwright.
 
 The live studio is one per test process (session scope): with ``-n 2`` every xdist worker that gets
 e2e tests starts its own on free ports, with its own data folder, database and Redis key prefix.
+Its database is on the tests' database server: a SQLite file by default, a fresh PostgreSQL
+database (dropped afterwards) when the tests run on PostgreSQL (AIOT_TEST_DATABASE_URL, the
+PostgreSQL leg of `.ci/run`).
 The e2e tests carry ``xdist_group("e2e")``, so with ``--dist loadgroup`` they share one worker and
 one studio.
 
@@ -22,8 +25,10 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -53,11 +58,39 @@ def free_port() -> int:
 
 
 # ------------------------------------------------------------------------------------ the studio
+@contextmanager
+def studio_database(data_dir: Path) -> Iterator[str]:
+    """The live studio's DATABASE_URL, on the server the tests' own settings use (DATABASE_URL,
+    which tests/django_env.py sets from AIOT_TEST_DATABASE_URL): a PostgreSQL database of this
+    test process, made empty and dropped afterwards; else a SQLite file in its data folder."""
+    tests_url = os.environ.get("DATABASE_URL", "")
+    if urlsplit(tests_url).scheme not in ("postgres", "postgresql", "pgsql"):
+        yield f"sqlite:///{data_dir / 'e2e.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"aiot_e2e_{os.getpid()}"
+    server = urlsplit(tests_url)._replace(scheme="postgresql").geturl()
+
+    def run(sql: str) -> None:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(sql)
+
+    # WITH (FORCE): the studio's processes may still hold connections when it is dropped.
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # a crashed run's, under a reused pid
+    run(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlsplit(tests_url)._replace(path=f"/{name}").geturl()
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @dataclass
 class LiveStudio:
     url: str
     broker: Broker
     data_dir: Path
+    database_url: str
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def log(self, name: str) -> str:
@@ -123,19 +156,30 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_studio(tmp_path_factory) -> Iterator[LiveStudio]:
+def studio_data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("e2e-studio")
+
+
+@pytest.fixture(scope="session")
+def studio_database_url(studio_data_dir) -> Iterator[str]:
+    with studio_database(studio_data_dir) as url:  # dropped after the live studio has stopped
+        yield url
+
+
+@pytest.fixture(scope="session")
+def live_studio(studio_data_dir, studio_database_url) -> Iterator[LiveStudio]:
     if not DIST_INDEX.is_file():
         pytest.fail("the browser app is not built (frontend/dist/index.html is missing): run `make frontend`")
     redis_url = os.environ.get("REDIS_URL")
     assert redis_url, "REDIS_URL is unset: run pytest with `-p tests.django_env` (pyproject's addopts do)"
-    data_dir = tmp_path_factory.mktemp("e2e-studio")
+    data_dir, database_url = studio_data_dir, studio_database_url
     broker = private_broker(data_dir / "mosquitto")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "aiot_studio.settings",
-        "DATABASE_URL": f"sqlite:///{data_dir / 'e2e.sqlite3'}",
+        "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "AIOT_REDIS_PREFIX": f"e2e-{os.getpid()}",
         "MQTT_URL": broker.url,
@@ -176,7 +220,7 @@ def live_studio(tmp_path_factory) -> Iterator[LiveStudio]:
         _wait("the web server", lambda: _http_up(f"{url}/api/v1/auth/me"), procs, data_dir, 60)
         _wait("the Celery worker", logged("celery", " ready."), procs, data_dir, 60)
         _wait("the MQTT bridge", logged("bridge", "bridge connected"), procs, data_dir, 60)
-        yield LiveStudio(url, broker, data_dir, procs)
+        yield LiveStudio(url, broker, data_dir, database_url, procs)
     finally:
         _stop(procs)
         broker.stop()
