@@ -13,6 +13,7 @@ import argparse
 import io
 import json
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 
 from common import WAREHOUSE, machine, pin_to_one_core, timed, warehouse_trace
@@ -41,7 +42,8 @@ def replay(engine, trace: Path, limit: int | None = None) -> tuple[int, int]:
 
 
 def generated_graph(n_nodes: int) -> dict:
-    """A 200-node graph: one source, chains of fields → math → compare → logic, alerts."""
+    """A graph of exactly ``n_nodes`` (at least 6): one source, chains of field → math → window →
+    compare → alert, the first chain with as many more math steps as make up the count."""
     props = {f"x{i}": {"type": "number"} for i in range(20)}
     nodes = [
         {
@@ -51,24 +53,22 @@ def generated_graph(n_nodes: int) -> dict:
         }
     ]
     edges = []
-    i = 0
-    while len(nodes) < n_nodes - 4:
+    chains, extra = divmod(n_nodes - 1, 5)
+    for i in range(chains):
         f, s, w, c, a = (f"f{i}", f"s{i}", f"w{i}", f"c{i}", f"a{i}")
+        steps = [s] + [f"{s}_{k}" for k in range(1, extra + 1)] if i == 0 else [s]
+        nodes.append({"id": f, "type": "field", "params": {"path": f"x{i % 20}"}})
+        nodes += [{"id": step, "type": "math.scale", "params": {"k": 1.5, "offset": i}} for step in steps]
         nodes += [
-            {"id": f, "type": "field", "params": {"path": f"x{i % 20}"}},
-            {"id": s, "type": "math.scale", "params": {"k": 1.5, "offset": i}},
             {"id": w, "type": "window.agg", "params": {"agg": "mean", "size": 8}},
             {"id": c, "type": "compare", "params": {"op": "gt", "value": 10 + i}},
             {"id": a, "type": "action.alert", "params": {"name": f"alarm_{i}", "cooldown_s": 5}},
         ]
-        edges += [
-            {"from": "src", "to": f},
-            {"from": f, "to": f"{s}.in"},
-            {"from": s, "to": f"{w}.in"},
-            {"from": w, "to": f"{c}.a"},
-            {"from": c, "to": f"{a}.trigger"},
-        ]
-        i += 1
+        path = [f, *steps, w]
+        edges += [{"from": "src", "to": f}]
+        edges += [{"from": a_, "to": f"{b_}.in"} for a_, b_ in pairwise(path)]
+        edges += [{"from": w, "to": f"{c}.a"}, {"from": c, "to": f"{a}.trigger"}]
+    assert len(nodes) == n_nodes, (len(nodes), n_nodes)
     return {"format": "aiot.graph/v1", "name": "generated", "nodes": nodes, "edges": edges}
 
 
