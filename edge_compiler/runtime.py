@@ -384,13 +384,14 @@ class LogicEngine:
         events = self.decoder.decode(topic, payload, arrival_ms)
         return self.run_events(events) if events else []
 
-    def process_messages(self, messages: Iterable[Message]) -> Iterator[dict]:
+    def process_messages(self, messages: Iterable[Message], texts: bool = False) -> Iterator[dict | str]:
+        """Records of a stream of messages, in order; with ``texts``, alerts as their JSON text."""
         pending: list[Event] = []
         decode = self.decoder.decode
         for m in messages:
             pending.extend(decode(m.topic, m.payload, m.arrival_ms))
             if len(pending) >= self.batch:
-                yield from self.run_events(pending)
+                yield from self.run_events(pending, texts)
                 pending = []
         if pending:
-            yield from self.run_events(pending)
+            yield from self.run_events(pending, texts)

@@ -7,6 +7,7 @@ dispatcher here imports none of them.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -100,9 +101,13 @@ def _run(args: argparse.Namespace) -> int:
 def replay(engine, trace_path: str) -> int:
     """A trace through an engine, as `aiot graph run` and `aiot edge replay` print it: the
     records on stdout, one a line; the summary on stderr; a bad trace line ends it naming the line."""
+    # What start-up made (modules, the plan, an ONNX session) lives until the end: out of the
+    # collector's sight, so that its full collections during a long trace do not walk it.
+    gc.collect()
+    gc.freeze()
     try:
         with open(trace_path, encoding="utf-8") as f:
-            write_records(run_messages(engine, read_trace(f, trace_path)), sys.stdout)
+            write_records(run_messages(engine, read_trace(f, trace_path), texts=True), sys.stdout)
     except OSError as exc:
         raise CliError(f"cannot read trace {trace_path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

@@ -24,11 +24,12 @@ class Engine(Protocol):
     def process(self, topic: str, payload: Any, arrival_ms: float) -> list[dict]: ...
 
 
-def run_messages(engine: Engine, messages: Iterable[Message]) -> Iterator[dict]:
-    """Action records of a stream of messages, in order. Engines that batch override this."""
+def run_messages(engine: Engine, messages: Iterable[Message], *, texts: bool = False) -> Iterator[dict | str]:
+    """Action records of a stream of messages, in order. Engines that batch override this. With
+    ``texts``, an engine may give a record as its JSON text (``dumps(record)``), for writing."""
     batch = getattr(engine, "process_messages", None)
     if batch is not None:
-        yield from batch(messages)
+        yield from batch(messages, texts=texts)
         return
     for m in messages:
         yield from engine.process(m.topic, m.payload, m.arrival_ms)

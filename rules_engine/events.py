@@ -45,6 +45,19 @@ def loads(data: bytes) -> Any:
     return json.loads(data)
 
 
+def loads_line(text: str) -> Any:
+    """``json.loads(text)`` for a line of text: the same value or the same exception, faster for
+    the usual line (an object, then at most the line's end)."""
+    if text[:1] == "{":
+        try:
+            value, end = _scan_once(text, 0)
+        except (ValueError, StopIteration, RecursionError):
+            return json.loads(text)  # its verdict and its exception
+        if end == len(text) or text[end:] in ("\n", "\r\n"):
+            return value
+    return json.loads(text)
+
+
 def topic_matches(filter_levels: list[str], topic_levels: list[str]) -> bool:
     """MQTT topic filter matching (+ one level, # the rest, $-topics never by a wildcard)."""
     if topic_levels and topic_levels[0].startswith("$") and filter_levels[0] in ("+", "#"):

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from .events import loads_line
 from .values import dumps
 
 __all__ = ["MAX_LINE_BYTES", "Message", "TraceError", "parse_trace_line", "read_trace", "write_records"]
@@ -60,7 +61,7 @@ def read_trace(lines: Iterable[str], where: str = "<trace>") -> Iterator[Message
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)  # NaN and Infinity tokens are accepted: devices send them
+            obj = loads_line(text)  # NaN and Infinity tokens are accepted: devices send them
         except json.JSONDecodeError as exc:
             raise TraceError(where, number, f"not JSON: {exc.msg} at column {exc.colno}") from None
         except ValueError:  # the one other: an integer literal longer than int() converts
@@ -73,10 +74,12 @@ def read_trace(lines: Iterable[str], where: str = "<trace>") -> Iterator[Message
         yield message
 
 
-def write_records(records: Iterable[dict], out: IO[str]) -> int:
+def write_records(records: Iterable[dict | str], out: IO[str]) -> int:
+    """One record a line; a record that comes as text is already ``dumps(record)``."""
     n = 0
+    write = out.write
     for record in records:
-        out.write(dumps(record))
-        out.write("\n")
+        write(record if type(record) is str else dumps(record))
+        write("\n")
         n += 1
     return n

@@ -1,5 +1,6 @@
 """``rules_engine.events.loads`` is ``json.loads`` made faster for the usual payload: the same
-value or the same exception for any bytes, which this checks differentially."""
+value or the same exception for any bytes, which this checks differentially; ``loads_line`` the
+same for a trace's line of text."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules_engine.events import Decoder, loads
+from rules_engine.events import Decoder, loads, loads_line
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -44,7 +45,27 @@ def test_any_bytes_get_json_loads_verdict(data):
     same(data)
 
 
+def same_line(text: str) -> None:
+    assert outcome(loads_line, text) == outcome(json.loads, text), text
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_VALUES, st.sampled_from(["", " ", "\n", "\r\n", "\n\n", " \n", "x", "}", "{}", "\n{}"]))
+def test_any_line_decodes_as_json_loads_decodes_it(value, tail):
+    same_line(json.dumps({"v": value}) + tail)
+    same_line(json.dumps(value) + tail)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=40))
+def test_any_text_gets_json_loads_verdict(text):
+    same_line("{" + text)
+    same_line(text)
+
+
 def test_the_edge_cases_by_name():
+    for text in ['{"a": NaN}\n', "{", '{"a": 1}{', "\ufeff{}", '{"a": "\\ud800"}\n', "{}\r\n", "{}\r", "{}\t\n"]:
+        same_line(text)
     for data in [b'{"a": NaN}', b'{"a": 1} ', b'{"a": "\\ud800"}', b"{\x00}", b"{", b'{"a": 1}{', b"\xef\xbb\xbf{}"]:
         same(data)
     assert math.isnan(loads(b'{"a": NaN}')["a"])
