@@ -128,20 +128,7 @@ def make_tenant(slug: str) -> dict:
     )
     version = bp.versions.get()
     device, token = do_register_device(SYSTEM, tenant, "gw-1", "Gateway 1", "site-1")
-    alert = do_record_alert(
-        tenant,
-        "gw-1",
-        {
-            "action": "alarm",
-            "kind": "alert",
-            "key": "f1",
-            "ts": 1000,
-            "name": "overspeed",
-            "severity": "warning",
-            "message": "x",
-            "values": {},
-        },
-    )
+    alert = do_record_alert(tenant, "gw-1", {**OVERSPEED_ALERT, "message": "x"})
     bundle = do_compile_version(SYSTEM, version, {})
     return {
         "tenant": tenant,
