@@ -495,14 +495,8 @@ class Agent:
         rlist: list = [self._wake_r]
         wlist: list = []
         ready = False  # something to read without waiting for the socket
-        read_at = None  # while a batch waits, or dense traffic sleeps: when to read next
+        read_at = self._paced_read_at() if sock is not None else None
         if sock is not None:
-            if self._stopping:
-                pass
-            elif self._batch:
-                read_at = min(self._eval_at, self._last_read + QUIET_S)
-            elif self._dense:
-                read_at = self._last_eval + self.batch_s
             if read_at is not None:
                 wait = read_at - time.monotonic()
                 if wait <= 0:
@@ -541,6 +535,17 @@ class Agent:
         self.outbox.flush()
         if client.socket() is not None and client.want_write():
             client.loop_write()
+
+    def _paced_read_at(self) -> float | None:
+        """When to read next without watching the socket (while a batch waits, or dense traffic
+        sleeps until its next evaluation); None: watch it."""
+        if self._stopping:
+            return None
+        if self._batch:
+            return min(self._eval_at, self._last_read + QUIET_S)
+        if self._dense:
+            return self._last_eval + self.batch_s
+        return None
 
     def _timeout(self, now: float) -> float:
         timeout = self._next_status - now
