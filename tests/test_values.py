@@ -77,6 +77,31 @@ def test_an_alert_written_as_text_is_the_record_dumps_writes(node_id, name, seve
 
 @settings(max_examples=300, deadline=None)
 @given(
+    st.text(min_size=1, max_size=8),
+    st.sampled_from(["site/{key}/cmd", "100%/{p}", "{{x}}/{q}", "plain"]),
+    st.sampled_from(
+        [
+            {"stop": True, "speed": "{p}", "why": "{q} at {ts} on {key}"},
+            {"list": ["{p}", 1, None, {"deep": "{q}"}], "pct": "5% {key}"},
+            "{p} and {q}",
+            "{p}",
+            {"v": "{p}"},
+        ]
+    ),
+    st.dictionaries(st.sampled_from(["p", "q"]), values, min_size=2),
+    st.text(max_size=6),
+    st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1767258000000.0, 1796098642213.123]),
+)
+def test_a_command_written_as_text_is_the_record_dumps_writes(node_id, topic, payload, values, key, ts):
+    from rules_engine.nodes.actions import Publish
+
+    node = _Node(node_id, {"topic": topic, "payload": payload})
+    ev = _KeyTs(key, ts)
+    assert Publish().make_text(node)(values, ev) == dumps(Publish().make_record(node)(values, ev))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
     st.sampled_from(["{key} at {ts}: {p} / {q}", "100% {p}", "{{literal}} {q}", "plain", "forklift {key} 5% near"]),
     st.dictionaries(st.sampled_from(["p", "q"]), values, min_size=2),
     st.text(max_size=6),

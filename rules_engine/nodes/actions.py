@@ -196,3 +196,21 @@ class Publish(Action):
             }
 
         return record
+
+    def make_text(self, node):
+        topic = Template(node.params["topic"])
+        _, payload = payload_template(node.params["payload"])
+        record = record_template({"action": node.id, "kind": "command"}, ("key", "payload", "topic", "ts", "values"))
+
+        def text(values, ev):
+            key, ts = ev.key, ev.ts
+            scope = {**values, "key": key, "ts": ts}
+            return record % (
+                value_text(key),
+                value_text(payload(scope)),
+                encode_basestring_ascii(topic.render(scope)),
+                value_text(ts),
+                dumps(values),
+            )
+
+        return text
