@@ -11,14 +11,15 @@ import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import onnxruntime as ort
 
 from rules_engine.events import Decoder, Event
 from rules_engine.plan import Plan
-from rules_engine.trace import Message
+from rules_engine.trace import Message, TraceError
+from rules_engine.trace_columns import CHUNK_BYTES, Columns, read_columns
 
 __all__ = ["BATCH", "KeyStates", "LogicEngine", "LogicRunner", "read_layout"]
 
@@ -164,6 +165,54 @@ def _number(x) -> float | None:
     return None
 
 
+def _column(
+    columns: Columns, path: list[str], kind: str, enum: dict | None, missing: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A field's (values, validity) from a batch's columns, as ``_convert`` reads the payloads.
+    The batch's payloads hold scalars only: a path into a nested object finds nothing."""
+    name = path[0] if len(path) == 1 else None
+    if name in columns.numbers:
+        if kind == "number":
+            return columns.numbers[name], np.ones(len(columns), np.bool_)
+    elif name in columns.strings:
+        if kind == "category":
+            distinct, index = columns.strings[name]
+            v = np.array([enum.get(s, -1.0) for s in distinct], np.float64)[index]
+            m = v >= 0
+            return np.where(m, v, 0.0), m
+    elif name in columns.constants:
+        value = columns.constants[name]
+        if kind == "bool" and type(value) is bool:
+            return np.full(len(columns), float(value)), np.ones(len(columns), np.bool_)
+    return missing
+
+
+def _waves(key_index: np.ndarray) -> list[np.ndarray]:
+    """Rows in waves of distinct keys: wave w holds each key's (w+1)-th row, in arrival order."""
+    n = len(key_index)
+    order = np.argsort(key_index, kind="stable")
+    grouped = key_index[order]
+    first = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n) - np.repeat(first, np.diff(np.append(first, n)))
+    if n == 0 or rank.max() == 0:
+        return [np.arange(n)] if n else []
+    by_wave = np.argsort(rank, kind="stable")
+    return np.split(by_wave, np.cumsum(np.bincount(rank))[:-1])
+
+
+class _RowEvents:
+    """The events of a wave's rows, made when a record reads one (its key and time)."""
+
+    def __init__(self, columns: Columns, rows: np.ndarray):
+        self.columns, self.rows = columns, rows
+
+    def __getitem__(self, i: int) -> Event:
+        row = self.rows[i]
+        c = self.columns
+        return Event(c.source, c.keys[c.key_index[row]], float(c.ts[row]), {})
+
+
 class LogicRunner:
     """Evaluates events through ``logic.onnx``; returns each event's action records."""
 
@@ -294,12 +343,57 @@ class LogicRunner:
         """Events of distinct keys → (event index, record), in the events' order; with ``texts``,
         a record that has a text writer comes as its JSON text (``dumps(record)``) instead."""
         slots, feeds = self.prepare(events)
-        arrays = self.states.arrays
-        tensors = feeds  # what the records read: the outputs, and inputs the layout names
+        return self._records(events, self._evaluate(slots, feeds), texts)
+
+    def _evaluate(self, slots: np.ndarray | list, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """One run of the model on events of distinct keys (their state slots and feeds); the
+        states written back; → the feeds and the outputs by name (what the records read)."""
+        tensors = feeds
         tensors.update(zip(self.output_names, self._run(self.output_names, self.model_feeds(feeds), None), strict=True))
+        arrays = self.states.arrays
         for name, _, out in self._state_feeds:
             arrays[name][slots] = tensors[out]
-        return self._records(events, tensors, texts)
+        return tensors
+
+    # --- columns of a trace (rules_engine.trace_columns) ----------------------------------------------
+    def run_columns(self, columns: Columns, texts: bool = False) -> list[Any]:
+        """Every record of a batch of decoded events (keys repeating or not), in order."""
+        feeds = self._column_feeds(columns)
+        slot_of_key = np.zeros(len(columns.keys), np.int64)
+        for k in np.unique(columns.key_index).tolist():
+            slot_of_key[k] = self.states.slot_of(columns.keys[k])
+        slots = slot_of_key[columns.key_index]
+        waves = _waves(columns.key_index)
+        rows: list[int] = []
+        out: list[Any] = []
+        for wave in waves:
+            wave_feeds = {name: column[wave] for name, column in feeds.items()} if len(waves) > 1 else feeds
+            if self._state_feeds:
+                arrays = self.states.arrays
+                for name, feed, _ in self._state_feeds:
+                    wave_feeds[feed] = arrays[name][slots[wave]]
+            events = _RowEvents(columns, wave)
+            for i, record in self._records(events, self._evaluate(slots[wave], wave_feeds), texts):
+                rows.append(int(wave[i]))
+                out.append(record)
+        if len(waves) > 1 and out:  # into arrival order (a row's records keep their order)
+            out = [out[i] for i in np.argsort(np.array(rows), kind="stable").tolist()]
+        return out
+
+    def _column_feeds(self, columns: Columns) -> dict[str, np.ndarray]:
+        """The model's inputs for a batch of events of one source, from its columns."""
+        n = len(columns)
+        feeds: dict[str, np.ndarray] = {}
+        if self._feeds_src:
+            feeds["src"] = np.full(n, columns.source, np.int64)
+        if self._feeds_ts:
+            feeds["ts"] = columns.ts
+        missing = np.zeros(n, np.float64), np.zeros(n, np.bool_)
+        for source, fields in enumerate(self.source_fields):
+            for col, path, kind, enum in fields:
+                v, m = missing if source != columns.source else _column(columns, path, kind, enum, missing)
+                feeds[self.fields[col]["v"]], feeds[self.fields[col]["m"]] = v, m
+        return feeds
 
     def _records(
         self, events: Sequence[Event], tensors: dict[str, np.ndarray], texts: bool = False
@@ -384,14 +478,39 @@ class LogicEngine:
         events = self.decoder.decode(topic, payload, arrival_ms)
         return self.run_events(events) if events else []
 
+    def run_columns(self, columns: Columns, texts: bool = False) -> list[Any]:
+        out = self.runner.run_columns(columns, texts)
+        self.stats.actions += len(out)
+        return out
+
     def process_messages(self, messages: Iterable[Message], texts: bool = False) -> Iterator[dict | str]:
         """Records of a stream of messages, in order; with ``texts``, alerts as their JSON text."""
+        return self._process(messages, texts)
+
+    def process_trace(
+        self, f: IO[bytes], where: str = "<trace>", texts: bool = False, chunk_bytes: int = CHUNK_BYTES
+    ) -> Iterator[dict | str]:
+        """Records of a JSON-lines trace, read as columns where its lines allow (``read_columns``)."""
+        return self._process(read_columns(self.decoder, f, where, chunk_bytes), texts)
+
+    def _process(self, items: Iterable[Message | Columns], texts: bool) -> Iterator[dict | str]:
         pending: list[Event] = []
         decode = self.decoder.decode
-        for m in messages:
-            pending.extend(decode(m.topic, m.payload, m.arrival_ms))
-            if len(pending) >= self.batch:
+        try:
+            for item in items:
+                if type(item) is Columns:
+                    if pending:
+                        yield from self.run_events(pending, texts)
+                        pending = []
+                    yield from self.run_columns(item, texts)
+                    continue
+                pending.extend(decode(item.topic, item.payload, item.arrival_ms))
+                if len(pending) >= self.batch:
+                    yield from self.run_events(pending, texts)
+                    pending = []
+        except (TraceError, UnicodeDecodeError):  # a bad line: the events before it are answered first
+            if pending:
                 yield from self.run_events(pending, texts)
-                pending = []
+            raise
         if pending:
             yield from self.run_events(pending, texts)

@@ -15,9 +15,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from .document import JsonError, loads_limited
-from .engines import load_engine, load_model_provider, run_messages
+from .engines import load_engine, load_model_provider, run_trace
 from .problems import GraphInvalid, Problem
-from .trace import TraceError, read_trace, write_records
+from .trace import TraceError, write_records
 from .validation import build_plan, validate
 from .values import dumps
 
@@ -106,8 +106,8 @@ def replay(engine, trace_path: str) -> int:
     gc.collect()
     gc.freeze()
     try:
-        with open(trace_path, encoding="utf-8") as f:
-            write_records(run_messages(engine, read_trace(f, trace_path), texts=True), sys.stdout)
+        with open(trace_path, "rb") as f:
+            write_records(run_trace(engine, f, trace_path, texts=True), sys.stdout)
     except OSError as exc:
         raise CliError(f"cannot read trace {trace_path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

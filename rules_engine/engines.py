@@ -6,15 +6,16 @@ The reference interpreter lives here; the compiled engine and the ONNX model run
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from .events import Stats
 from .plan import ModelProvider, Plan
-from .trace import Message
+from .trace import Message, read_trace
 
-__all__ = ["Engine", "load_engine", "load_model_provider", "run_messages"]
+__all__ = ["Engine", "load_engine", "load_model_provider", "run_messages", "run_trace"]
 
 
 class Engine(Protocol):
@@ -33,6 +34,21 @@ def run_messages(engine: Engine, messages: Iterable[Message], *, texts: bool = F
         return
     for m in messages:
         yield from engine.process(m.topic, m.payload, m.arrival_ms)
+
+
+def run_trace(engine: Engine, f: IO[bytes], where: str, *, texts: bool = False) -> Iterator[dict | str]:
+    """Action records of a JSON-lines trace (a binary file), in order; a bad line raises
+    TraceError, and a trace that is not UTF-8 UnicodeDecodeError, once the lines before it are
+    answered. Engines that read traces their own way (as columns) override this."""
+    own = getattr(engine, "process_trace", None)
+    if own is not None:
+        yield from own(f, where, texts=texts)
+        return
+    text = io.TextIOWrapper(f, encoding="utf-8")
+    try:
+        yield from run_messages(engine, read_trace(text, where), texts=texts)
+    finally:
+        text.detach()  # the caller closes its file
 
 
 def _entry_point(group: str, name: str):

@@ -103,6 +103,7 @@ class Stats:
 class _SourceDecoder:
     def __init__(self, index: int, params: dict):
         self.index = index
+        self.schema = params["schema"]
         self.filter = params["topic"].split("/")
         self.exact = None if any(f in ("+", "#") for f in self.filter) else params["topic"]
         # A compiled predicate where the schema allows (the same verdicts, ~20x faster), else jsonschema.
@@ -197,6 +198,10 @@ class Decoder:
             except (ValueError, RecursionError):
                 pass
         return self.decode(topic, payload, arrival_ms)
+
+    def route(self, topic: str) -> list[tuple[_SourceDecoder, str | None]]:
+        """The sources that read ``topic``, each with the key the topic gives it (None: none)."""
+        return (self._routes.get(topic) or self._route(topic))[1]
 
     def _route(self, topic: str) -> tuple[list[str], list[tuple[_SourceDecoder, str | None]]]:
         levels = topic.split("/")

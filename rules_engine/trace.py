@@ -12,7 +12,7 @@ from typing import IO, Any
 from .events import loads_line
 from .values import dumps
 
-__all__ = ["MAX_LINE_BYTES", "Message", "TraceError", "parse_trace_line", "read_trace", "write_records"]
+__all__ = ["MAX_LINE_BYTES", "Message", "TraceError", "parse_trace_line", "read_line", "read_trace", "write_records"]
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
 
@@ -56,22 +56,28 @@ def read_trace(lines: Iterable[str], where: str = "<trace>") -> Iterator[Message
     """Messages of a JSON-lines trace, streaming; blank lines are skipped."""
     previous = 0.0
     for number, text in enumerate(lines, start=1):
-        if len(text) > MAX_LINE_BYTES:
-            raise TraceError(where, number, f"line is longer than {MAX_LINE_BYTES} bytes")
-        if not text.strip():
-            continue
-        try:
-            obj = loads_line(text)  # NaN and Infinity tokens are accepted: devices send them
-        except json.JSONDecodeError as exc:
-            raise TraceError(where, number, f"not JSON: {exc.msg} at column {exc.colno}") from None
-        except ValueError:  # the one other: an integer literal longer than int() converts
-            limit = sys.get_int_max_str_digits()
-            raise TraceError(where, number, f"holds an integer of more than {limit} digits") from None
-        except RecursionError:
-            raise TraceError(where, number, "nests too deeply") from None
-        message = parse_trace_line(obj, previous, where, number)
-        previous = message.arrival_ms
-        yield message
+        message = read_line(text, previous, where, number)
+        if message is not None:
+            previous = message.arrival_ms
+            yield message
+
+
+def read_line(text: str, previous_ms: float, where: str, number: int) -> Message | None:
+    """One line of a trace: its message, or None for a blank line; a bad line raises TraceError."""
+    if len(text) > MAX_LINE_BYTES:
+        raise TraceError(where, number, f"line is longer than {MAX_LINE_BYTES} bytes")
+    if not text.strip():
+        return None
+    try:
+        obj = loads_line(text)  # NaN and Infinity tokens are accepted: devices send them
+    except json.JSONDecodeError as exc:
+        raise TraceError(where, number, f"not JSON: {exc.msg} at column {exc.colno}") from None
+    except ValueError:  # the one other: an integer literal longer than int() converts
+        limit = sys.get_int_max_str_digits()
+        raise TraceError(where, number, f"holds an integer of more than {limit} digits") from None
+    except RecursionError:
+        raise TraceError(where, number, "nests too deeply") from None
+    return parse_trace_line(obj, previous_ms, where, number)
 
 
 def write_records(records: Iterable[dict | str], out: IO[str]) -> int:

@@ -1,0 +1,565 @@
+"""Trace lines decoded straight into columns, for the engines that evaluate batches.
+
+``read_trace`` and ``Decoder`` make Python objects for every line (dicts for the JSON, an Event
+for the message): ~6 µs a line, most of a compiled replay's time. A recorded trace's lines mostly
+have one shape: the same keys in the same order; only numbers and strings differ. This reader
+takes the shape of a line (its *template*), finds with numpy the lines of a chunk that have
+exactly that shape, and reads their values as columns. The Decoder's verdicts (routing, schema,
+keys, event times, stats) are then made column by column.
+
+Every other line goes the usual way, as a :class:`Message` in its place in the stream: escapes,
+control characters, another shape, a number that is not below 2**53 in magnitude, a topic that
+several sources read or that keys by payload, arrival times that go backwards. So the events,
+their order, the stats and every error are those of ``read_trace`` and ``Decoder``
+(tests/test_trace_columns.py checks that on hostile traces).
+
+Why a line of the template's shape is what ``json.loads`` reads: without backslashes, every ``"``
+opens or closes a string. A line with the template's number of quotes, the template's keys
+between them, the template's bytes between the strings except each number token, and a valid
+JSON number in each number's place, is the template with other strings and numbers in it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import numpy as np
+
+from .events import Decoder
+from .schema_check import ANNOTATIONS, Predicate, compile_schema
+from .trace import MAX_LINE_BYTES, Message, read_line
+
+__all__ = ["CHUNK_BYTES", "Columns", "read_columns"]
+
+CHUNK_BYTES = 1 << 22  # lines are read and matched ~4 MB at a time
+MAX_NUMBER = 32  # a longer number token goes the usual way
+MAX_STRING = 256  # a longer topic or payload string goes the usual way
+EXACT = 2.0**53  # below this, a number's float64 compares with bounds as its JSON value does
+
+
+@dataclass(slots=True)
+class Columns:
+    """Accepted events of one source, in arrival order, as columns of their payloads' values."""
+
+    source: int
+    keys: list[str]  # distinct keys
+    key_index: np.ndarray  # int64: each event's index into keys
+    ts: np.ndarray  # float64: each event's time
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)  # property → float64 values
+    strings: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)  # → (distinct, index)
+    constants: dict[str, bool | None] = field(default_factory=dict)  # property → the literal of every event
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+# --- JSON numbers, a byte matrix at a time ---------------------------------------------------------
+# Character classes: 0 end (the zero padding), 1 '0', 2 '1'-'9', 3 '-', 4 '+', 5 '.', 6 'e'/'E', 7 other.
+_CLASS = np.full(256, 7, np.uint8)
+_CLASS[0], _CLASS[ord("0")], _CLASS[ord("-")], _CLASS[ord("+")], _CLASS[ord(".")] = 0, 1, 3, 4, 5
+_CLASS[ord("1") : ord("9") + 1] = 2
+_CLASS[[ord("e"), ord("E")]] = 6
+# States of -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?: 0 start, 1 '-', 2 a leading 0,
+# 3 integer digits, 4 '.', 5 fraction digits, 6 'e', 7 exponent sign, 8 exponent digits,
+# 9 done (only padding may follow), 10 refused.
+_DONE, _REFUSED = 9, 10
+_NEXT = np.full((11, 8), _REFUSED, np.uint8)
+_NEXT[0, [1, 2, 3]] = [2, 3, 1]
+_NEXT[1, [1, 2]] = [2, 3]
+_NEXT[2, [0, 5, 6]] = [_DONE, 4, 6]
+_NEXT[3, [0, 1, 2, 5, 6]] = [_DONE, 3, 3, 4, 6]
+_NEXT[4, [1, 2]] = 5
+_NEXT[5, [0, 1, 2, 6]] = [_DONE, 5, 5, 6]
+_NEXT[6, [1, 2, 3, 4]] = [8, 8, 7, 7]
+_NEXT[7, [1, 2]] = 8
+_NEXT[8, [0, 1, 2]] = [_DONE, 8, 8]
+_NEXT[_DONE, 0] = _DONE
+_NEXT = _NEXT.ravel()
+
+
+def _tokens(buf: np.ndarray, start: np.ndarray, end: np.ndarray, width_cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes [start, end) of each row, zero-padded to the longest: (matrix, fits the cap)."""
+    length = end - start
+    fits = (length >= 0) & (length <= width_cap)
+    width = max(1, int(length[fits].max(initial=0)))
+    at = start[:, None] + np.arange(width)
+    np.clip(at, 0, len(buf) - 1, out=at)
+    matrix = buf[at]
+    matrix[np.arange(width) >= length[:, None]] = 0
+    return matrix, fits
+
+
+def _numbers(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """JSON number tokens → (their values as float(json.loads(token)) gives them, usable)."""
+    matrix, usable = _tokens(buf, start, end, MAX_NUMBER)
+    usable &= end > start
+    classes = _CLASS[matrix]
+    state = np.zeros(len(start), np.uint8)
+    for column in classes.T:
+        state = _NEXT[state * 8 + column]
+    usable &= _NEXT[state * 8] == _DONE  # and the end after the last column
+    values = np.zeros(len(start), np.float64)
+    text = np.ascontiguousarray(matrix).view(f"S{matrix.shape[1]}").ravel()
+    with np.errstate(over="ignore"):
+        values[usable] = text[usable].astype(np.float64)  # correctly rounded, as float() is
+    usable &= np.abs(values) < EXACT
+    # "-0" is the integer 0 to json.loads, and so +0.0 as a float ("-0.0" stays -0.0).
+    integer = ~((matrix == ord(".")) | (matrix == ord("e")) | (matrix == ord("E"))).any(axis=1)
+    values[integer & (values == 0)] = 0.0
+    return values, usable
+
+
+def _distinct(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The strings [start, end) of the rows (UTF-8, no NUL): (distinct values, each row's index)."""
+    matrix, _ = _tokens(buf, start, end, MAX_STRING)
+    text = np.ascontiguousarray(matrix).view(f"S{matrix.shape[1]}").ravel()
+    distinct, index = np.unique(text, return_inverse=True)
+    return [s.decode("utf-8") for s in distinct.tolist()], index.ravel()
+
+
+# --- the shape of a line ------------------------------------------------------------------------------
+class _Pairs(list):
+    """A JSON object as its (key, value) pairs, in document order, duplicates kept."""
+
+
+_NUMBER_SEGMENT = re.compile(rb"(\s*:\s*)(-?[0-9][0-9.eE+-]*)(.*)", re.S)
+Role = str | tuple[str, str] | None  # "topic", "arrival", ("payload", name), or None: not read
+
+
+@dataclass
+class _Template:
+    """The shape of a line. Anchors: 0 the line's start, 1..Q its quotes, Q + 1 its end."""
+
+    quotes: int
+    length_from: np.ndarray  # anchor pairs whose distance is fixed ...
+    length_to: np.ndarray
+    length: np.ndarray  # ... to this
+    fixed_anchor: np.ndarray  # every fixed byte: its anchor, its offset from it, its value
+    fixed_offset: np.ndarray
+    fixed_byte: np.ndarray
+    numbers: list[tuple[Role, int, int, int, int]]  # (role, anchor, +offset, anchor, -offset)
+    strings: list[tuple[Role, int]]  # (role, anchor of the opening quote)
+    payload_keys: list[str]
+    constants: dict[str, bool | None]
+    has_arrival: bool
+
+
+def _template_of(line: bytes) -> _Template | None:
+    """The shape of a trace line whose payload is an object of scalars, else None."""
+    if len(line) > MAX_LINE_BYTES or b"\\" in line or any(b < 32 for b in line):
+        return None
+    try:
+        doc = json.loads(line, object_pairs_hook=_Pairs)
+    except (ValueError, RecursionError):
+        return None
+    if type(doc) is not _Pairs:
+        return None
+    strings: list[tuple[bool, Any]] = []  # document order: (a key?, its text or the value's role)
+    numbers: dict[int, Role] = {}  # index of a key in strings → the role of its number value
+    constants: dict[str, bool | None] = {}
+
+    def value(v: Any, role: Role) -> bool:
+        if type(v) is str:
+            strings.append((False, role))
+        elif type(v) in (int, float):
+            if not abs(v) < EXACT:  # NaN, infinities and huge numbers: the usual way
+                return False
+            numbers[len(strings) - 1] = role
+        elif v is None or type(v) is bool:
+            if role in ("topic", "arrival"):
+                return False
+            if role is not None:
+                constants[role[1]] = v
+        else:
+            return False
+        return True
+
+    top = [k for k, _ in doc]
+    if len(set(top)) != len(top) or "topic" not in top or "payload" not in top:
+        return None
+    payload_keys: list[str] = []
+    for k, v in doc:
+        strings.append((True, k))
+        if k == "payload":
+            if type(v) is not _Pairs:
+                return None
+            payload_keys = [pk for pk, _ in v]
+            if len(set(payload_keys)) != len(payload_keys):
+                return None
+            for pk, pv in v:
+                strings.append((True, pk))
+                if not value(pv, ("payload", pk)):
+                    return None
+        elif not value(v, "topic" if k == "topic" else "arrival" if k == "arrival_ms" else None):
+            return None
+    if (False, "topic") not in strings or dict(doc)["topic"] == "":
+        return None
+    if "arrival_ms" in top and [r for r in numbers.values() if r == "arrival"] == []:
+        return None
+    quotes = [i for i, b in enumerate(line) if b == 0x22]
+    if len(quotes) != 2 * len(strings):
+        return None
+    q = len(quotes)
+    position = [0, *quotes, len(line)]
+    lengths: list[tuple[int, int, int]] = []
+    fixed: list[tuple[int, int, int]] = []
+    number_slots: list[tuple[Role, int, int, int, int]] = []
+    string_slots: list[tuple[Role, int]] = []
+    for i, (is_key, what) in enumerate(strings):
+        opening = 1 + 2 * i
+        if is_key:
+            text = line[position[opening] + 1 : position[opening + 1]]
+            lengths.append((opening, opening + 1, len(text) + 1))
+            fixed += [(opening, 1 + t, b) for t, b in enumerate(text)]
+        elif what is not None:
+            string_slots.append((what, opening))
+    for k in range(len(strings) + 1):  # the bytes between strings: before the first, ..., after the last
+        left, skip = (0, 0) if k == 0 else (2 * k, 1)
+        right = q + 1 if k == len(strings) else 1 + 2 * k
+        segment = line[position[left] + skip : position[right]]
+        if k - 1 in numbers:
+            m = _NUMBER_SEGMENT.fullmatch(segment)
+            if m is None:
+                return None
+            prefix, suffix = m.group(1), m.group(3)
+            number_slots.append((numbers[k - 1], left, skip + len(prefix), right, len(suffix)))
+            fixed += [(left, skip + t, b) for t, b in enumerate(prefix)]
+            fixed += [(right, t - len(suffix), b) for t, b in enumerate(suffix)]
+        else:
+            lengths.append((left, right, skip + len(segment)))
+            fixed += [(left, skip + t, b) for t, b in enumerate(segment)]
+    return _Template(
+        quotes=q,
+        length_from=np.array([a for a, _, _ in lengths], np.intp),
+        length_to=np.array([b for _, b, _ in lengths], np.intp),
+        length=np.array([n for _, _, n in lengths], np.int64),
+        fixed_anchor=np.array([a for a, _, _ in fixed], np.intp),
+        fixed_offset=np.array([o for _, o, _ in fixed], np.int64),
+        fixed_byte=np.array([b for _, _, b in fixed], np.uint8),
+        numbers=number_slots,
+        strings=string_slots,
+        payload_keys=payload_keys,
+        constants=constants,
+        has_arrival="arrival_ms" in top,
+    )
+
+
+@dataclass
+class _Matched:
+    """The lines of a chunk that have the template's shape, and their values."""
+
+    lines: np.ndarray  # their indices in the chunk, ascending
+    numbers: dict[Role, np.ndarray]
+    strings: dict[Role, tuple[list[str], np.ndarray]]
+    # Set by the reader: each line's source (or _UNMATCHED, _SLOW), key and schema verdict.
+    route: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    keys: list[str] = field(default_factory=list)
+    key_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    valid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
+
+
+def _match(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, usable: np.ndarray, tpl: _Template
+) -> _Matched:
+    first = np.searchsorted(quotes, starts)
+    lines = np.flatnonzero(usable & (np.searchsorted(quotes, ends) - first == tpl.quotes))
+    anchors = np.empty((len(lines), tpl.quotes + 2), np.int64)
+    anchors[:, 0], anchors[:, -1] = starts[lines], ends[lines]
+    anchors[:, 1:-1] = quotes[first[lines, None] + np.arange(tpl.quotes)]
+    good = ((anchors[:, tpl.length_to] - anchors[:, tpl.length_from]) == tpl.length).all(axis=1)
+    at = anchors[:, tpl.fixed_anchor] + tpl.fixed_offset
+    np.clip(at, 0, len(buf) - 1, out=at)
+    good &= (buf[at] == tpl.fixed_byte).all(axis=1)
+    numbers = {}
+    for role, left, plus, right, minus in tpl.numbers:
+        values, ok = _numbers(buf, anchors[:, left] + plus, anchors[:, right] - minus)
+        good &= ok
+        if role is not None:
+            numbers[role] = values
+    bounds = {}
+    for role, opening in tpl.strings:
+        start, end = anchors[:, opening] + 1, anchors[:, opening + 1]
+        good &= (end - start <= MAX_STRING) & ((end > start) if role == "topic" else True)  # a topic is not ""
+        bounds[role] = (start, end)
+    keep = np.flatnonzero(good)
+    strings = {role: _distinct(buf, start[keep], end[keep]) for role, (start, end) in bounds.items()}
+    return _Matched(lines[keep], {role: v[keep] for role, v in numbers.items()}, strings)
+
+
+# --- the schema, column by column ------------------------------------------------------------------
+class _Leaf:
+    """The schema of one payload property, tested on a column of its values."""
+
+    def __init__(self, schema: Any, predicate: Predicate):
+        self.predicate = predicate
+        self.vector = _vector_form(schema)
+
+    def on_numbers(self, v: np.ndarray) -> np.ndarray | bool:
+        if self.vector is None:  # another keyword: the predicate, once per distinct value
+            distinct, index = np.unique(v, return_inverse=True)
+            return np.array([self.predicate(x) for x in distinct.tolist()], np.bool_)[index.ravel()]
+        types, bounds = self.vector
+        ok: np.ndarray | bool = True
+        if types is not None and "number" not in types:
+            ok = v == np.floor(v) if "integer" in types else False
+        for op, c in bounds:
+            ok = ok & op(v, c)
+        return ok
+
+    def on_strings(self, distinct: list[str], index: np.ndarray) -> np.ndarray:
+        return np.array([self.predicate(s) for s in distinct], np.bool_)[index]
+
+
+def _vector_form(schema: Any) -> tuple[set[str] | None, list] | None:
+    """A number property's tests as numpy comparisons: (type names or None, [(op, bound)])."""
+    if schema is True:
+        return None, []
+    if not isinstance(schema, dict):
+        return None
+    ops = {
+        "minimum": np.greater_equal,
+        "maximum": np.less_equal,
+        "exclusiveMinimum": np.greater,
+        "exclusiveMaximum": np.less,
+    }
+    types, bounds = None, []
+    for key, arg in schema.items():
+        if key in ANNOTATIONS:
+            continue
+        if key == "type":
+            types = {arg} if isinstance(arg, str) else set(arg) if isinstance(arg, list) else None
+            if types is None:
+                return None
+        elif key in ops and type(arg) in (int, float) and abs(arg) <= EXACT and float(arg) == arg:
+            bounds.append((ops[key], float(arg)))
+        else:
+            return None
+    return types, bounds
+
+
+class _ColumnSchema:
+    """A source's payload schema when it is an object of properties (what telemetry schemas are)."""
+
+    def __init__(self, required: list[str], leaves: dict[str, _Leaf], additional: _Leaf | None):
+        self.required, self.leaves, self.additional = required, leaves, additional
+
+    @classmethod
+    def of(cls, schema: Any) -> _ColumnSchema | None:
+        if schema is True:
+            return cls([], {}, None)
+        if not isinstance(schema, dict):
+            return None
+        for key in schema:
+            if key not in ANNOTATIONS and key not in ("type", "required", "properties", "additionalProperties"):
+                return None
+        kind = schema.get("type", "object")
+        if kind != "object" and not (isinstance(kind, list) and "object" in kind):
+            return None
+        required, properties = schema.get("required", []), schema.get("properties", {})
+        if not isinstance(required, list) or not all(isinstance(k, str) for k in required):
+            return None
+        if not isinstance(properties, dict):
+            return None
+        leaves = {}
+        for name, sub in [
+            *properties.items(),
+            *([("", schema["additionalProperties"])] if "additionalProperties" in schema else []),
+        ]:
+            predicate = compile_schema(sub)
+            if predicate is None:  # a keyword the compiled checks do not have: the usual way
+                return None
+            leaves[name] = _Leaf(sub, predicate)
+        additional = leaves.pop("") if "additionalProperties" in schema else None
+        return cls(required, leaves, additional)
+
+    def verdict(self, tpl: _Template, matched: _Matched) -> np.ndarray:
+        """Each matched line's payload: valid?"""
+        n = len(matched.lines)
+        if not set(self.required) <= set(tpl.payload_keys):
+            return np.zeros(n, np.bool_)
+        ok: np.ndarray | bool = True
+        for name in tpl.payload_keys:
+            leaf = self.leaves.get(name, self.additional)
+            if leaf is None:
+                continue
+            role = ("payload", name)
+            if role in matched.numbers:
+                ok = ok & leaf.on_numbers(matched.numbers[role])
+            elif role in matched.strings:
+                ok = ok & leaf.on_strings(*matched.strings[role])
+            else:
+                ok = ok & leaf.predicate(tpl.constants[name])
+        return np.broadcast_to(np.asarray(ok, np.bool_), (n,))
+
+
+# --- the reader --------------------------------------------------------------------------------------
+_UNMATCHED, _SLOW = -1, -2  # routes of a line that is no event, and of one that goes the usual way
+
+
+class _Reader:
+    def __init__(self, decoder: Decoder, where: str, chunk_bytes: int):
+        self.decoder, self.where, self.chunk_bytes = decoder, where, chunk_bytes
+        self.schemas = [_ColumnSchema.of(src.schema) for src in decoder.sources]
+        self.previous = 0.0  # the last message's arrival
+        self.line = 0  # lines before the chunk, as the text reader counts them
+        self.offset = 0  # bytes before the chunk
+
+    def chunks(self, f: IO[bytes]) -> Iterator[Columns | Message]:
+        rest = b""
+        while True:
+            block = f.read(self.chunk_bytes)
+            data = rest + block if rest else block
+            if not block:
+                if data:
+                    yield from self.chunk(data)
+                return
+            cut = data.rfind(b"\n") + 1
+            if cut == 0 and len(data) <= 4 * MAX_LINE_BYTES + 4:  # a long line, not ended yet
+                rest = data
+                continue
+            cut = cut or len(data)  # a line longer than any allowed: it ends the trace anyway
+            rest = data[cut:]
+            yield from self.chunk(data[:cut])
+
+    def chunk(self, data: bytes) -> Iterator[Columns | Message]:
+        """Whole lines (the last may lack its newline): runs of the template's shape as Columns,
+        any other line as its Message."""
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                good = data.rfind(b"\n", 0, exc.start) + 1  # up to the line with the bad byte
+                if good:
+                    yield from self.chunk(data[:good])
+                at = self.offset + exc.start - good  # in the trace
+                raise UnicodeDecodeError(exc.encoding, data, at, at + exc.end - exc.start, exc.reason) from None
+        buf = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(buf == 0x0A)
+        newlines = len(ends)
+        if data[-1:] != b"\n":
+            ends = np.append(ends, len(data))
+        starts = np.empty_like(ends)
+        starts[0], starts[1:] = 0, ends[:-1] + 1
+        n = len(ends)
+        usable = ends - starts <= MAX_LINE_BYTES
+        if np.count_nonzero(buf < 0x20) != newlines or b"\\" in data:  # escapes or control characters
+            bad = np.flatnonzero((buf < 0x20) | (buf == 0x5C))
+            bad = bad[buf[bad] != 0x0A]
+            usable[np.searchsorted(ends, bad)] = False
+        tpl, matched, source = None, None, None
+        for i in np.flatnonzero(usable)[:3].tolist():  # the shape of one of the first lines
+            tpl = _template_of(data[starts[i] : ends[i]])
+            if tpl is not None:
+                matched = _match(buf, starts, ends, np.flatnonzero(buf == 0x22), usable, tpl)
+                source = self._route(tpl, matched)
+                break
+        fast = np.zeros(n + 1, np.bool_)  # n: the end, never fast
+        if matched is not None:
+            fast[matched.lines[matched.route != _SLOW]] = True
+        usual = np.flatnonzero(~fast)
+        i = 0
+        while i < n:
+            if fast[i]:
+                stop = int(usual[np.searchsorted(usual, i)])
+                i += yield from self.run(tpl, matched, source, i, stop)
+                if i == stop:
+                    continue  # else the arrival at line i goes backwards: the usual way says so
+            yield from self.usual(data[starts[i] : ends[i] + 1], i)
+            i += 1
+        self.line += n
+        self.offset += len(data)
+
+    def _route(self, tpl: _Template, matched: _Matched) -> int | None:
+        """Route the matched lines by topic: the one source of this chunk's events, and for each
+        line that source, _UNMATCHED, or _SLOW (a topic several sources read, one keyed by the
+        payload, one of another source, a source whose schema is not column-wise)."""
+        topics, index = matched.strings["topic"]
+        route = np.empty(len(topics), np.int64)
+        key_of_topic = np.full(len(topics), -1, np.int64)
+        keys: dict[str, int] = {}
+        source = None
+        for i, topic in enumerate(topics):
+            sources = self.decoder.route(topic)
+            route[i] = _UNMATCHED if not sources else _SLOW
+            if len(sources) != 1 or sources[0][1] is None:
+                continue
+            src, key = sources[0]
+            if source in (None, src.index) and self.schemas[src.index] is not None:
+                source = route[i] = src.index
+                key_of_topic[i] = keys.setdefault(key, len(keys))
+        matched.route, matched.keys, matched.key_index = route[index], list(keys), key_of_topic[index]
+        if source is not None:
+            matched.valid = self.schemas[source].verdict(tpl, matched)
+        return source
+
+    def run(self, tpl: _Template, matched: _Matched, source: int | None, start: int, stop: int):
+        """Lines [start, stop) of the chunk, each of the template's shape and routed; → how many
+        were read (fewer when an arrival time goes backwards)."""
+        a, b = np.searchsorted(matched.lines, [start, stop]).tolist()
+        if tpl.has_arrival:
+            arrival = matched.numbers["arrival"]
+            back = np.flatnonzero(np.diff(arrival[a:b], prepend=self.previous) < 0)
+            if len(back):
+                b = a + int(back[0])
+                if a == b:
+                    return 0
+        stats = self.decoder.stats
+        stats.messages += b - a
+        route = matched.route[a:b]
+        events = route >= 0
+        n_events = int(np.count_nonzero(events))
+        stats.unmatched += b - a - n_events
+        if n_events:
+            stats.events += n_events
+            accepted = a + np.flatnonzero(events & matched.valid[a:b])
+            stats.rejected["schema"] += n_events - len(accepted)
+            stats.accepted += len(accepted)
+            if len(accepted):
+                yield self._columns(tpl, matched, source, accepted)
+        if tpl.has_arrival:
+            self.previous = float(arrival[b - 1])
+        return b - a
+
+    def _columns(self, tpl: _Template, matched: _Matched, source: int, rows: np.ndarray) -> Columns:
+        ts_field = self.decoder.sources[source].ts_field
+        if ("payload", ts_field) in matched.numbers:
+            ts = matched.numbers["payload", ts_field][rows]
+        elif tpl.has_arrival:
+            ts = matched.numbers["arrival"][rows]
+        else:
+            ts = np.full(len(rows), self.previous)
+        return Columns(
+            source=source,
+            keys=matched.keys,
+            key_index=matched.key_index[rows],
+            ts=ts,
+            numbers={role[1]: v[rows] for role, v in matched.numbers.items() if type(role) is tuple},
+            strings={role[1]: (d, i[rows]) for role, (d, i) in matched.strings.items() if type(role) is tuple},
+            constants=tpl.constants,
+        )
+
+    def usual(self, raw: bytes, index: int) -> Iterator[Message]:
+        """Line ``index`` of the chunk as ``read_trace`` reads it (whose text reader splits lines
+        at \\r too)."""
+        text = raw.decode("utf-8")
+        pieces = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        lines = [p + "\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+        for k, line in enumerate(lines):
+            message = read_line(line, self.previous, self.where, self.line + index + 1 + k)
+            if message is not None:
+                self.previous = message.arrival_ms
+                yield message
+        self.line += max(0, len(lines) - 1)
+
+
+def read_columns(
+    decoder: Decoder, f: IO[bytes], where: str = "<trace>", chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[Columns | Message]:
+    """A JSON-lines trace as batches of decoded events (:class:`Columns`) and, for lines of any
+    other shape, messages for ``decoder.decode``, in the trace's order. Stats of the batches are
+    counted in ``decoder.stats``; those of the messages when they are decoded."""
+    return _Reader(decoder, where, chunk_bytes).chunks(f)
