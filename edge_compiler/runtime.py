@@ -398,39 +398,39 @@ class LogicRunner:
     def _records(
         self, events: Sequence[Event], tensors: dict[str, np.ndarray], texts: bool = False
     ) -> list[tuple[int, Any]]:
-        """The records of the fired actions; ``tensors``: the run's feeds and outputs by name."""
+        """The records of the fired actions, in event order (then actions in nodes order), as
+        (event index, record); ``tensors``: the run's feeds and outputs by name."""
         out: list[tuple[int, Any]] = []
-        hits: list[tuple[int, int]] = []  # (event, action)
+        makers = self._makers[texts]
+        acted = 0
         for row, (a, _, _) in enumerate(self.actions):
             fire = tensors[a["fire"]]
-            if np.count_nonzero(fire):  # usually not: most evaluations fire nothing
-                hits.extend((i, row) for i in fire.nonzero()[0].tolist())
-        if not hits:
-            return out
-        if hits[-1][1]:  # hits of a later action too: into event order (then actions in nodes order)
-            hits.sort()
-        columns: dict[int, list] = {}  # action → [(port, kind, values, valid)], as Python lists
-        makers = self._makers[texts]
-        categories = self.categories
-        for i, row in hits:
-            ports = columns.get(row)
-            if ports is None:
-                ports = columns[row] = [
-                    (v["port"], v["kind"], tensors[v["v"]].tolist(), tensors[v["m"]].tolist())
-                    for v in self.actions[row][0]["values"]
-                ]
-            values = {}
-            for port, kind, v, m in ports:
-                if not m[i]:
-                    values[port] = None
-                elif kind == "number":
-                    values[port] = v[i]  # tolist gave a float
-                elif kind == "bool":
-                    values[port] = bool(v[i])
-                else:
-                    values[port] = categories[int(v[i])]
-            out.append((i, makers[row](values, events[i])))  # an Event has the key and ts they read
+            if not np.count_nonzero(fire):  # usually: most evaluations fire nothing
+                continue
+            acted += 1
+            fired = fire.nonzero()[0]
+            rows = fired.tolist()
+            ports = [v["port"] for v in a["values"]]
+            columns = [
+                self._port_values(v["kind"], tensors[v["v"]][fired], tensors[v["m"]][fired]) for v in a["values"]
+            ]
+            make = makers[row]  # an Event has the key and ts they read
+            values = zip(*columns, strict=True) if columns else [()] * len(rows)
+            out += [(i, make(dict(zip(ports, vs, strict=True)), events[i])) for i, vs in zip(rows, values, strict=True)]
+        if acted > 1:
+            out.sort(key=itemgetter(0))  # stable: a row's actions stay in nodes order
         return out
+
+    def _port_values(self, kind: str, v: np.ndarray, m: np.ndarray) -> list:
+        """An action port's values on the fired rows, as the records hold them (None: missing)."""
+        if kind == "number":
+            values = v.tolist()
+        elif kind == "bool":
+            values = v.astype(np.bool_).tolist()
+        else:
+            categories = self.categories
+            values = [categories[i] for i in np.where(m, v, 0).astype(np.int64).tolist()]
+        return values if m.all() else [x if ok else None for x, ok in zip(values, m.tolist(), strict=True)]
 
     def run_flat(self, events: Sequence[Event], texts: bool = False) -> list[Any]:
         """Every record of ``events`` (arrival order, keys repeating or not), in order: ``run``,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-from .values import json_value
+from .values import dumps, json_value, value_text
 
-__all__ = ["Template", "TemplateError", "payload_template"]
+__all__ = ["Template", "TemplateError", "payload_template", "payload_writer"]
 
 TOKEN = re.compile(r"\{\{|\}\}|\{([a-z][a-z0-9_]{0,63})\}|[{}]")
 
@@ -91,3 +92,33 @@ def payload_template(spec: Any) -> tuple[list[str], Any]:
         t = Template(spec)
         return t.names, t.render
     return names, fn
+
+
+def payload_writer(spec: Any) -> Callable[[dict[str, Any]], str]:
+    """The JSON text of the payload ``payload_template(spec)`` makes for the values, as
+    :func:`dumps` writes it (keys sorted at every depth), written straight from the values: one
+    ``%`` format whose slots are the placeholders."""
+    if isinstance(spec, str):  # a string payload is text, even when it is one placeholder
+        render = Template(spec).render
+        return lambda values: encode_basestring_ascii(render(values))
+    slots: list[Callable[[dict[str, Any]], str]] = []
+
+    def compile_(node: Any) -> str:
+        if isinstance(node, str):
+            t = Template(node)
+            if t.single is not None:  # the value itself, of its type
+                slots.append(lambda v, n=t.single: value_text(v[n]))
+                return "%s"
+            if not t.names:
+                return encode_basestring_ascii(t.render({})).replace("%", "%%")
+            slots.append(lambda v, r=t.render: encode_basestring_ascii(r(v)))
+            return "%s"
+        if isinstance(node, dict):
+            items = [encode_basestring_ascii(k).replace("%", "%%") + ":" + compile_(node[k]) for k in sorted(node)]
+            return "{" + ",".join(items) + "}"
+        if isinstance(node, list):
+            return "[" + ",".join(compile_(x) for x in node) + "]"
+        return dumps(node).replace("%", "%%")
+
+    fmt = compile_(spec)
+    return lambda values: fmt % tuple([slot(values) for slot in slots])

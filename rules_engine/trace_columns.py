@@ -36,7 +36,6 @@ from .trace import MAX_LINE_BYTES, Message, read_line
 __all__ = ["CHUNK_BYTES", "Columns", "read_columns"]
 
 CHUNK_BYTES = 1 << 22  # lines are read and matched ~4 MB at a time
-MAX_NUMBER = 32  # a longer number token goes the usual way
 MAX_STRING = 256  # a longer topic or payload string goes the usual way
 EXACT = 2.0**53  # below this, a number's float64 compares with bounds as its JSON value does
 
@@ -57,18 +56,46 @@ class Columns:
         return len(self.ts)
 
 
+# --- bytes as words ---------------------------------------------------------------------------------
+PAD = 16  # zero bytes before and after a chunk, so that a word may be read at any of its bytes
+
+
+class _Bytes:
+    """A chunk's bytes, and every 8 of them that start at each byte as one little-endian uint64."""
+
+    def __init__(self, data: bytes):
+        padded = bytes(PAD) + data + bytes(PAD)
+        self.data = data
+        self.buf = np.frombuffer(padded, np.uint8)[PAD : PAD + len(data)]
+        self._words = np.ndarray((len(padded) - 7,), "<u8", padded, 0, (1,))  # overlapping, unaligned
+
+    def words(self, at: np.ndarray) -> np.ndarray:
+        """The 8 bytes at each position (positions from -PAD to the end + PAD - 8)."""
+        return self._words[at + PAD]
+
+
+_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+
+
+def _low_bytes(n: np.ndarray) -> np.ndarray:
+    """Masks keeping the n (0..8) low bytes of a word."""
+    n = np.clip(n, 0, 8).astype(np.uint64)
+    return np.where(n == 8, _ONES, (np.uint64(1) << (np.uint64(8) * n)) - np.uint64(1))
+
+
 # --- JSON numbers, a byte matrix at a time ---------------------------------------------------------
-# Character classes: 0 end (the zero padding), 1 '0', 2 '1'-'9', 3 '-', 4 '+', 5 '.', 6 'e'/'E', 7 other.
+MAX_NUMBER = 16  # a longer number token goes the usual way
+# Character classes: 0 the zero padding, 1 '0', 2 '1'-'9', 3 '-', 4 '+', 5 '.', 6 'e'/'E', 7 other.
 _CLASS = np.full(256, 7, np.uint8)
 _CLASS[0], _CLASS[ord("0")], _CLASS[ord("-")], _CLASS[ord("+")], _CLASS[ord(".")] = 0, 1, 3, 4, 5
 _CLASS[ord("1") : ord("9") + 1] = 2
 _CLASS[[ord("e"), ord("E")]] = 6
-# States of -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?: 0 start, 1 '-', 2 a leading 0,
-# 3 integer digits, 4 '.', 5 fraction digits, 6 'e', 7 exponent sign, 8 exponent digits,
-# 9 done (only padding may follow), 10 refused.
+# States of -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? read right-aligned (padding first):
+# 0 start, 1 '-', 2 a leading 0, 3 integer digits, 4 '.', 5 fraction digits, 6 'e', 7 exponent
+# sign, 8 exponent digits, 9 done (after the end), 10 refused.
 _DONE, _REFUSED = 9, 10
 _NEXT = np.full((11, 8), _REFUSED, np.uint8)
-_NEXT[0, [1, 2, 3]] = [2, 3, 1]
+_NEXT[0, [0, 1, 2, 3]] = [0, 2, 3, 1]
 _NEXT[1, [1, 2]] = [2, 3]
 _NEXT[2, [0, 5, 6]] = [_DONE, 4, 6]
 _NEXT[3, [0, 1, 2, 5, 6]] = [_DONE, 3, 3, 4, 6]
@@ -77,48 +104,80 @@ _NEXT[5, [0, 1, 2, 6]] = [_DONE, 5, 5, 6]
 _NEXT[6, [1, 2, 3, 4]] = [8, 8, 7, 7]
 _NEXT[7, [1, 2]] = 8
 _NEXT[8, [0, 1, 2]] = [_DONE, 8, 8]
-_NEXT[_DONE, 0] = _DONE
-_NEXT = _NEXT.ravel()
+_NEXT8 = (8 * _NEXT).ravel()  # indexed by 8 × state + class, gives 8 × the next state
+_POWERS = 10.0 ** np.arange(16)  # exact
+_DIGIT = np.zeros(256, np.float64)
+_DIGIT[ord("0") : ord("9") + 1] = np.arange(10)
 
 
-def _tokens(buf: np.ndarray, start: np.ndarray, end: np.ndarray, width_cap: int) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes [start, end) of each row, zero-padded to the longest: (matrix, fits the cap)."""
-    length = end - start
-    fits = (length >= 0) & (length <= width_cap)
-    width = max(1, int(length[fits].max(initial=0)))
-    at = start[:, None] + np.arange(width)
-    np.clip(at, 0, len(buf) - 1, out=at)
-    matrix = buf[at]
-    matrix[np.arange(width) >= length[:, None]] = 0
-    return matrix, fits
+def _numbers(chunk: _Bytes, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """JSON number tokens [start, end) → (their values as float(json.loads(token)) gives them, usable).
 
-
-def _numbers(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """JSON number tokens → (their values as float(json.loads(token)) gives them, usable)."""
-    matrix, usable = _tokens(buf, start, end, MAX_NUMBER)
-    usable &= end > start
-    classes = _CLASS[matrix]
-    state = np.zeros(len(start), np.uint8)
-    for column in classes.T:
-        state = _NEXT[state * 8 + column]
-    usable &= _NEXT[state * 8] == _DONE  # and the end after the last column
-    values = np.zeros(len(start), np.float64)
-    text = np.ascontiguousarray(matrix).view(f"S{matrix.shape[1]}").ravel()
-    with np.errstate(over="ignore"):
-        values[usable] = text[usable].astype(np.float64)  # correctly rounded, as float() is
+    The tokens right-aligned in one or two words, as a byte matrix (zeros before each token):
+    checked by a finite automaton a column at a time, and read as integers (a matrix product by
+    powers of ten) divided by a power of ten: exact operands, so one correctly rounded division,
+    float()'s result. Exponents and 16-character tokens are left to numpy's parser."""
+    n, length = len(start), end - start
+    usable = (length >= 1) & (length <= MAX_NUMBER)
+    wide = bool((length[usable] > 8).any())
+    lo = chunk.words(end - 8) & ~_low_bytes(8 - length)
+    matrix = np.stack([chunk.words(end - 16) & ~_low_bytes(16 - length), lo], axis=1) if wide else lo[:, None]
+    matrix = matrix.view(np.uint8)  # little-endian words: the bytes in the trace's order
+    width = matrix.shape[1]
+    state = np.zeros(n, np.uint8)  # 8 × the automaton's state
+    for column in np.ascontiguousarray(_CLASS[matrix].T):
+        state = _NEXT8[state + column]
+    usable &= _NEXT8[state] == 8 * _DONE  # the end, after the last column
+    digits = _DIGIT[matrix] @ (10.0 ** np.arange(width - 1, -1, -1))  # the dot read as a 0
+    # The dot's column, from the words with a 1 in its byte (there is at most one dot).
+    dots = (matrix == ord(".")).view(np.uint64)
+    has_dot = (dots[:, 0] | dots[:, -1]) != 0
+    with np.errstate(divide="ignore"):
+        column = np.log2(dots[:, -1]) / 8 + (width - 8)
+        if width == 16:
+            column = np.where(dots[:, 0] != 0, np.log2(dots[:, 0]) / 8, column)
+    scale = _POWERS[np.where(has_dot, width - 1 - column, 0).astype(np.intp)]  # 10 ** digits after the dot
+    after = np.fmod(digits, scale)
+    mantissa = np.where(has_dot, (digits - after) / 10 + after, digits)  # exact: integers below 10**15
+    values = mantissa / scale
+    # "-0" is the integer 0 to json.loads, so +0.0 as a float ("-0.0" stays -0.0).
+    negative = matrix[np.arange(n), np.clip(width - length, 0, width - 1)] == ord("-")
+    values[negative & (has_dot | (mantissa != 0))] *= -1
+    exponent = (((matrix | 0x20) == ord("e")).view(np.uint64) != 0).any(axis=1)
+    other = usable & ((length > 15) | exponent)
+    if other.any():
+        rows = np.flatnonzero(other)
+        text = np.array([chunk.data[a:b] for a, b in zip(start[rows].tolist(), end[rows].tolist(), strict=True)])
+        with np.errstate(over="ignore"):
+            values[rows] = text.astype(np.float64)  # correctly rounded, as float() is
     usable &= np.abs(values) < EXACT
-    # "-0" is the integer 0 to json.loads, and so +0.0 as a float ("-0.0" stays -0.0).
-    integer = ~((matrix == ord(".")) | (matrix == ord("e")) | (matrix == ord("E"))).any(axis=1)
-    values[integer & (values == 0)] = 0.0
     return values, usable
 
 
-def _distinct(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The strings [start, end) of the rows (UTF-8, no NUL): (distinct values, each row's index)."""
-    matrix, _ = _tokens(buf, start, end, MAX_STRING)
-    text = np.ascontiguousarray(matrix).view(f"S{matrix.shape[1]}").ravel()
-    distinct, index = np.unique(text, return_inverse=True)
-    return [s.decode("utf-8") for s in distinct.tolist()], index.ravel()
+def _distinct(chunk: _Bytes, start: np.ndarray, end: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The strings [start, end) of the rows (UTF-8, at most MAX_STRING bytes): (distinct values,
+    each row's index). Rows are told apart by a hash of their words, then checked word by word."""
+    length = end - start
+    n_words = max(1, -(-int(length.max(initial=0)) // 8))
+    words = np.empty((len(start), n_words), np.uint64)
+    for j in range(n_words):
+        words[:, j] = chunk.words(start + 8 * j) & _low_bytes(length - 8 * j)
+    h = length.astype(np.uint64)
+    for j in range(n_words):
+        h = (h ^ words[:, j]) * np.uint64(0x100000001B3)
+        h ^= h >> np.uint64(29)
+    _, first, index = np.unique(h, return_index=True, return_inverse=True)
+    index = index.ravel()
+    if not ((words == words[first[index]]).all() and (length == length[first[index]]).all()):
+        first, index = np.unique(  # a collision (never seen): the strings themselves
+            np.array([chunk.data[a:b] for a, b in zip(start.tolist(), end.tolist(), strict=True)]),
+            return_index=True,
+            return_inverse=True,
+        )[1:]
+        index = index.ravel()
+    return [
+        chunk.data[a:b].decode("utf-8") for a, b in zip(start[first].tolist(), end[first].tolist(), strict=True)
+    ], index
 
 
 # --- the shape of a line ------------------------------------------------------------------------------
@@ -138,9 +197,10 @@ class _Template:
     length_from: np.ndarray  # anchor pairs whose distance is fixed ...
     length_to: np.ndarray
     length: np.ndarray  # ... to this
-    fixed_anchor: np.ndarray  # every fixed byte: its anchor, its offset from it, its value
+    fixed_anchor: np.ndarray  # the fixed bytes, as words: anchor, offset from it, mask, value
     fixed_offset: np.ndarray
-    fixed_byte: np.ndarray
+    fixed_mask: np.ndarray
+    fixed_word: np.ndarray
     numbers: list[tuple[Role, int, int, int, int]]  # (role, anchor, +offset, anchor, -offset)
     strings: list[tuple[Role, int]]  # (role, anchor of the opening quote)
     payload_keys: list[str]
@@ -237,15 +297,29 @@ def _template_of(line: bytes) -> _Template | None:
         length_from=np.array([a for a, _, _ in lengths], np.intp),
         length_to=np.array([b for _, b, _ in lengths], np.intp),
         length=np.array([n for _, _, n in lengths], np.int64),
-        fixed_anchor=np.array([a for a, _, _ in fixed], np.intp),
-        fixed_offset=np.array([o for _, o, _ in fixed], np.int64),
-        fixed_byte=np.array([b for _, _, b in fixed], np.uint8),
+        **_as_words(fixed),
         numbers=number_slots,
         strings=string_slots,
         payload_keys=payload_keys,
         constants=constants,
         has_arrival="arrival_ms" in top,
     )
+
+
+def _as_words(fixed: list[tuple[int, int, int]]) -> dict[str, np.ndarray]:
+    """Fixed bytes (anchor, offset, byte) as words of up to 8 bytes that follow each other."""
+    runs: list[tuple[int, int, bytearray]] = []
+    for anchor, offset, byte in fixed:
+        if runs and runs[-1][0] == anchor and runs[-1][1] + len(runs[-1][2]) == offset and len(runs[-1][2]) < 8:
+            runs[-1][2].append(byte)
+        else:
+            runs.append((anchor, offset, bytearray([byte])))
+    return {
+        "fixed_anchor": np.array([a for a, _, _ in runs], np.intp),
+        "fixed_offset": np.array([o for _, o, _ in runs], np.int64),
+        "fixed_mask": np.array([(1 << 8 * len(b)) - 1 for _, _, b in runs], np.uint64),
+        "fixed_word": np.array([int.from_bytes(b, "little") for _, _, b in runs], np.uint64),
+    }
 
 
 @dataclass
@@ -263,20 +337,21 @@ class _Matched:
 
 
 def _match(
-    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, usable: np.ndarray, tpl: _Template
+    chunk: _Bytes, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, usable: np.ndarray, tpl: _Template
 ) -> _Matched:
     first = np.searchsorted(quotes, starts)
     lines = np.flatnonzero(usable & (np.searchsorted(quotes, ends) - first == tpl.quotes))
-    anchors = np.empty((len(lines), tpl.quotes + 2), np.int64)
-    anchors[:, 0], anchors[:, -1] = starts[lines], ends[lines]
-    anchors[:, 1:-1] = quotes[first[lines, None] + np.arange(tpl.quotes)]
-    good = ((anchors[:, tpl.length_to] - anchors[:, tpl.length_from]) == tpl.length).all(axis=1)
-    at = anchors[:, tpl.fixed_anchor] + tpl.fixed_offset
-    np.clip(at, 0, len(buf) - 1, out=at)
-    good &= (buf[at] == tpl.fixed_byte).all(axis=1)
+    # One row per anchor (the conditions below are and-ed over rows: fast; over columns: not).
+    at = np.empty((tpl.quotes + 2, len(lines)), np.int64)
+    at[0], at[-1] = starts[lines], ends[lines]
+    at[1:-1] = quotes[first[lines] + np.arange(tpl.quotes)[:, None]]
+    good = np.logical_and.reduce(at[tpl.length_to] - at[tpl.length_from] == tpl.length[:, None], axis=0)
+    words = chunk.words(at[tpl.fixed_anchor] + tpl.fixed_offset[:, None])
+    good &= np.logical_and.reduce((words & tpl.fixed_mask[:, None]) == tpl.fixed_word[:, None], axis=0)
+    anchors = at.T
     numbers = {}
     for role, left, plus, right, minus in tpl.numbers:
-        values, ok = _numbers(buf, anchors[:, left] + plus, anchors[:, right] - minus)
+        values, ok = _numbers(chunk, anchors[:, left] + plus, anchors[:, right] - minus)
         good &= ok
         if role is not None:
             numbers[role] = values
@@ -286,7 +361,7 @@ def _match(
         good &= (end - start <= MAX_STRING) & ((end > start) if role == "topic" else True)  # a topic is not ""
         bounds[role] = (start, end)
     keep = np.flatnonzero(good)
-    strings = {role: _distinct(buf, start[keep], end[keep]) for role, (start, end) in bounds.items()}
+    strings = {role: _distinct(chunk, start[keep], end[keep]) for role, (start, end) in bounds.items()}
     return _Matched(lines[keep], {role: v[keep] for role, v in numbers.items()}, strings)
 
 
@@ -437,7 +512,8 @@ class _Reader:
                     yield from self.chunk(data[:good])
                 at = self.offset + exc.start - good  # in the trace
                 raise UnicodeDecodeError(exc.encoding, data, at, at + exc.end - exc.start, exc.reason) from None
-        buf = np.frombuffer(data, np.uint8)
+        chunk = _Bytes(data)
+        buf = chunk.buf
         ends = np.flatnonzero(buf == 0x0A)
         newlines = len(ends)
         if data[-1:] != b"\n":
@@ -454,7 +530,7 @@ class _Reader:
         for i in np.flatnonzero(usable)[:3].tolist():  # the shape of one of the first lines
             tpl = _template_of(data[starts[i] : ends[i]])
             if tpl is not None:
-                matched = _match(buf, starts, ends, np.flatnonzero(buf == 0x22), usable, tpl)
+                matched = _match(chunk, starts, ends, np.flatnonzero(buf == 0x22), usable, tpl)
                 source = self._route(tpl, matched)
                 break
         fast = np.zeros(n + 1, np.bool_)  # n: the end, never fast

@@ -61,6 +61,11 @@ def _plain_float(value: float) -> float | int | None:
 
 def json_value(value: Any) -> str:
     """A value written inside a template string: numbers and bools as JSON, text as it is."""
+    t = type(value)
+    if t is str:
+        return value
+    if t is float or t is int or t is bool or value is None:  # what json.dumps writes, without its cost
+        return _value_text(value)
     if isinstance(value, str):
         return value
     return json.dumps(to_jsonable(value), allow_nan=False)
@@ -81,6 +86,7 @@ class _Unusual(Exception):
 
 
 _LITERALS = {True: "true", False: "false", None: "null"}
+_INT64 = 2.0**63
 _ORDERS: dict[tuple, list[tuple[str, str]]] = {}  # a dict's keys → (key, its text and ":"), sorted
 _ORDERS_MAX = 256
 
@@ -104,9 +110,10 @@ def _value_text(v: Any) -> str:
     t = type(v)
     if t is str:
         return encode_basestring_ascii(v)
-    if t is float:
-        v = _plain_float(v)  # to_jsonable's rule: integral floats bare, NaN and ±inf missing
-        return "null" if v is None else int.__repr__(v) if type(v) is int else float.__repr__(v)
+    if t is float:  # to_jsonable's rule (_plain_float): integral floats bare, NaN and ±inf missing
+        if v.is_integer():  # finite too
+            return int.__repr__(int(v)) if -_INT64 < v < _INT64 else float.__repr__(v)
+        return float.__repr__(v) if v - v == 0.0 else "null"
     if t is int:
         return int.__repr__(v)
     if t is bool or v is None:

@@ -82,7 +82,8 @@ def test_an_alert_written_as_text_is_the_record_dumps_writes(node_id, name, seve
     st.sampled_from(
         [
             {"stop": True, "speed": "{p}", "why": "{q} at {ts} on {key}"},
-            {"list": ["{p}", 1, None, {"deep": "{q}"}], "pct": "5% {key}"},
+            {"list": ["{p}", 1, None, {"deep": "{q}"}], "pct": "5% {key}", "n%s": 1.0, "%": "{{%}}"},
+            {"b": {"z": "{ts}", "a": [2.5, True, "x"]}, "a": "{key}"},
             "{p} and {q}",
             "{p}",
             {"v": "{p}"},
@@ -96,8 +97,9 @@ def test_a_command_written_as_text_is_the_record_dumps_writes(node_id, topic, pa
     from rules_engine.nodes.actions import Publish
 
     node = _Node(node_id, {"topic": topic, "payload": payload})
-    ev = _KeyTs(key, ts)
-    assert Publish().make_text(node)(values, ev) == dumps(Publish().make_record(node)(values, ev))
+    text, record = Publish().make_text(node), Publish().make_record(node)
+    for ev in (_KeyTs(key, ts), _KeyTs(key, -ts), _KeyTs(key + "x", ts), _KeyTs(key, ts)):  # keys again
+        assert text(values, ev) == dumps(record(values, ev))
 
 
 @settings(max_examples=300, deadline=None)
@@ -120,3 +122,14 @@ def test_a_message_rendered_for_an_event_is_the_template_rendered_with_its_key_a
     except Exception as exc:
         got = type(exc)
     assert got == want
+
+
+@settings(max_examples=500, deadline=None)
+@given(scalars | st.integers() | st.floats())
+def test_a_scalar_in_a_template_is_written_as_json_dumps_writes_it(value):
+    import json
+
+    from rules_engine.values import json_value, to_jsonable
+
+    want = value if isinstance(value, str) else json.dumps(to_jsonable(value), allow_nan=False)
+    assert json_value(value) == want

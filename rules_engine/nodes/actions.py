@@ -9,7 +9,7 @@ from __future__ import annotations
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 
 from ..registry import NodeKind, NodeProblem, Port, register
-from ..templates import Template, TemplateError, payload_template
+from ..templates import Template, TemplateError, payload_template, payload_writer
 from ..types import ACTION, BOOL
 from ..values import dumps, record_template, value_text
 
@@ -158,6 +158,9 @@ class Alert(Action):
         return text
 
 
+KEY_TEXTS = 4096  # keys whose texts a command's writer remembers
+
+
 @register
 class Publish(Action):
     name = "action.publish"
@@ -199,18 +202,21 @@ class Publish(Action):
 
     def make_text(self, node):
         topic = Template(node.params["topic"])
-        _, payload = payload_template(node.params["payload"])
+        payload = payload_writer(node.params["payload"])
         record = record_template({"action": node.id, "kind": "command"}, ("key", "payload", "topic", "ts", "values"))
+        by_key: dict[str, tuple[str, str]] = {}  # key → its text and the topic's (a topic of the key alone)
+        keyed_topic = set(topic.names) <= {"key"}
 
         def text(values, ev):
             key, ts = ev.key, ev.ts
             scope = {**values, "key": key, "ts": ts}
-            return record % (
-                value_text(key),
-                value_text(payload(scope)),
-                encode_basestring_ascii(topic.render(scope)),
-                value_text(ts),
-                dumps(values),
-            )
+            texts = by_key.get(key) if keyed_topic else None
+            if texts is None:
+                texts = (value_text(key), encode_basestring_ascii(topic.render(scope)))
+                if keyed_topic and type(key) is str:
+                    if len(by_key) >= KEY_TEXTS:
+                        by_key.clear()
+                    by_key[key] = texts
+            return record % (texts[0], payload(scope), texts[1], value_text(ts), dumps(values))
 
         return text
