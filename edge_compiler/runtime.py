@@ -207,10 +207,14 @@ class _RowEvents:
     def __init__(self, columns: Columns, rows: np.ndarray):
         self.columns, self.rows = columns, rows
 
-    def __getitem__(self, i: int) -> Event:
-        row = self.rows[i]
-        c = self.columns
-        return Event(c.source, c.keys[c.key_index[row]], float(c.ts[row]), {})
+    def take(self, indices: np.ndarray) -> list[Event]:
+        """The events of these rows of the wave."""
+        c, rows = self.columns, self.rows[indices]
+        keys, source = c.keys, c.source
+        return [
+            Event(source, keys[k], ts, {})
+            for k, ts in zip(c.key_index[rows].tolist(), c.ts[rows].tolist(), strict=True)
+        ]
 
 
 class LogicRunner:
@@ -358,27 +362,34 @@ class LogicRunner:
     # --- columns of a trace (rules_engine.trace_columns) ----------------------------------------------
     def run_columns(self, columns: Columns, texts: bool = False) -> list[Any]:
         """Every record of a batch of decoded events (keys repeating or not), in order."""
+        rows: list[int] = []
+        out: list[Any] = []
+        waves = 0
+        for wave, tensors in self.evaluate_columns(columns):
+            waves += 1
+            for i, record in self._records(_RowEvents(columns, wave), tensors, texts):
+                rows.append(int(wave[i]))
+                out.append(record)
+        if waves > 1 and out:  # into arrival order (a row's records keep their order)
+            out = [out[i] for i in np.argsort(np.array(rows), kind="stable").tolist()]
+        return out
+
+    def evaluate_columns(self, columns: Columns) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """A batch evaluated in waves of distinct keys: each wave's rows and its run's tensors
+        (the feeds and outputs by name, which the records are made from)."""
         feeds = self._column_feeds(columns)
         slot_of_key = np.zeros(len(columns.keys), np.int64)
         for k in np.unique(columns.key_index).tolist():
             slot_of_key[k] = self.states.slot_of(columns.keys[k])
         slots = slot_of_key[columns.key_index]
         waves = _waves(columns.key_index)
-        rows: list[int] = []
-        out: list[Any] = []
         for wave in waves:
             wave_feeds = {name: column[wave] for name, column in feeds.items()} if len(waves) > 1 else feeds
             if self._state_feeds:
                 arrays = self.states.arrays
                 for name, feed, _ in self._state_feeds:
                     wave_feeds[feed] = arrays[name][slots[wave]]
-            events = _RowEvents(columns, wave)
-            for i, record in self._records(events, self._evaluate(slots[wave], wave_feeds), texts):
-                rows.append(int(wave[i]))
-                out.append(record)
-        if len(waves) > 1 and out:  # into arrival order (a row's records keep their order)
-            out = [out[i] for i in np.argsort(np.array(rows), kind="stable").tolist()]
-        return out
+            yield wave, self._evaluate(slots[wave], wave_feeds)
 
     def _column_feeds(self, columns: Columns) -> dict[str, np.ndarray]:
         """The model's inputs for a batch of events of one source, from its columns."""
@@ -416,7 +427,11 @@ class LogicRunner:
             ]
             make = makers[row]  # an Event has the key and ts they read
             values = zip(*columns, strict=True) if columns else [()] * len(rows)
-            out += [(i, make(dict(zip(ports, vs, strict=True)), events[i])) for i, vs in zip(rows, values, strict=True)]
+            fired_events = events.take(fired) if type(events) is _RowEvents else [events[i] for i in rows]
+            out += [
+                (i, make(dict(zip(ports, vs, strict=True)), ev))
+                for i, vs, ev in zip(rows, values, fired_events, strict=True)
+            ]
         if acted > 1:
             out.sort(key=itemgetter(0))  # stable: a row's actions stay in nodes order
         return out

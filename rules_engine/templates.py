@@ -7,9 +7,9 @@ from collections.abc import Callable
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-from .values import dumps, json_value, value_text
+from .values import dumps, json_value
 
-__all__ = ["Template", "TemplateError", "payload_template", "payload_writer"]
+__all__ = ["Template", "TemplateError", "fill_format", "payload_format", "payload_template"]
 
 TOKEN = re.compile(r"\{\{|\}\}|\{([a-z][a-z0-9_]{0,63})\}|[{}]")
 
@@ -94,24 +94,24 @@ def payload_template(spec: Any) -> tuple[list[str], Any]:
     return names, fn
 
 
-def payload_writer(spec: Any) -> Callable[[dict[str, Any]], str]:
-    """The JSON text of the payload ``payload_template(spec)`` makes for the values, as
-    :func:`dumps` writes it (keys sorted at every depth), written straight from the values: one
-    ``%`` format whose slots are the placeholders."""
+def payload_format(spec: Any) -> tuple[str, list[str | Template]]:
+    """The JSON text of the payload ``payload_template(spec)`` makes, as :func:`dumps` writes it
+    (keys sorted at every depth), as a ``%`` format: the fixed text written once, and a slot
+    per placeholder leaf, either the placeholder's name (its value, of its type, as
+    ``value_text`` writes it) or the leaf's Template (a text: rendered, then JSON-escaped)."""
     if isinstance(spec, str):  # a string payload is text, even when it is one placeholder
-        render = Template(spec).render
-        return lambda values: encode_basestring_ascii(render(values))
-    slots: list[Callable[[dict[str, Any]], str]] = []
+        return "%s", [Template(spec)]
+    slots: list[str | Template] = []
 
     def compile_(node: Any) -> str:
         if isinstance(node, str):
             t = Template(node)
-            if t.single is not None:  # the value itself, of its type
-                slots.append(lambda v, n=t.single: value_text(v[n]))
+            if t.single is not None:
+                slots.append(t.single)
                 return "%s"
             if not t.names:
                 return encode_basestring_ascii(t.render({})).replace("%", "%%")
-            slots.append(lambda v, r=t.render: encode_basestring_ascii(r(v)))
+            slots.append(t)
             return "%s"
         if isinstance(node, dict):
             items = [encode_basestring_ascii(k).replace("%", "%%") + ":" + compile_(node[k]) for k in sorted(node)]
@@ -120,5 +120,14 @@ def payload_writer(spec: Any) -> Callable[[dict[str, Any]], str]:
             return "[" + ",".join(compile_(x) for x in node) + "]"
         return dumps(node).replace("%", "%%")
 
-    fmt = compile_(spec)
-    return lambda values: fmt % tuple([slot(values) for slot in slots])
+    return compile_(spec), slots
+
+
+def fill_format(fmt: str, pieces: list[str]) -> str:
+    """``fmt`` with its ``%s`` slots replaced, in order, by pieces that are formats themselves
+    (its ``%%`` stay as they are)."""
+    parts = iter(pieces)
+    return _SLOT.sub(lambda m: m.group(0) if m.group(0) == "%%" else next(parts), fmt)
+
+
+_SLOT = re.compile(r"%%|%s")

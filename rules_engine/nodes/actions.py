@@ -7,9 +7,10 @@ time. The rising edge is judged on the trigger whether or not a cooldown held th
 from __future__ import annotations
 
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any
 
 from ..registry import NodeKind, NodeProblem, Port, register
-from ..templates import Template, TemplateError, payload_template, payload_writer
+from ..templates import Template, TemplateError, fill_format, payload_format, payload_template
 from ..types import ACTION, BOOL
 from ..values import dumps, record_template, value_text
 
@@ -201,22 +202,42 @@ class Publish(Action):
         return record
 
     def make_text(self, node):
+        """The whole record as one ``%`` format (the payload's included) and a function written
+        for it: a command is most of the records a replay writes."""
         topic = Template(node.params["topic"])
-        payload = payload_writer(node.params["payload"])
+        payload, slots = payload_format(node.params["payload"])
         record = record_template({"action": node.id, "kind": "command"}, ("key", "payload", "topic", "ts", "values"))
-        by_key: dict[str, tuple[str, str]] = {}  # key → its text and the topic's (a topic of the key alone)
-        keyed_topic = set(topic.names) <= {"key"}
-
-        def text(values, ev):
-            key, ts = ev.key, ev.ts
-            scope = {**values, "key": key, "ts": ts}
-            texts = by_key.get(key) if keyed_topic else None
-            if texts is None:
-                texts = (value_text(key), encode_basestring_ascii(topic.render(scope)))
-                if keyed_topic and type(key) is str:
-                    if len(by_key) >= KEY_TEXTS:
-                        by_key.clear()
-                    by_key[key] = texts
-            return record % (texts[0], payload(scope), texts[1], value_text(ts), dumps(values))
-
-        return text
+        env: dict[str, Any] = {
+            "FORMAT": fill_format(record, ["%s", payload, "%s", "%s", "%s"]),
+            "VT": value_text,
+            "ESC": encode_basestring_ascii,
+            "DUMPS": dumps,
+            "TOPIC": topic,
+            "BY_KEY": {},  # key → its text and the topic's, when the topic is of the key alone
+            "KEY_TEXTS": KEY_TEXTS,
+        }
+        args = []
+        for i, slot in enumerate(slots):  # as payload_template: "key" and "ts" are the event's
+            if isinstance(slot, Template):
+                env[f"R{i}"] = slot.render
+                args.append(f"ESC(R{i}(scope))")
+            else:
+                args.append("kt" if slot == "key" else "tt" if slot == "ts" else f"VT(values[{slot!r}])")
+        lines = ["def text(values, ev):", "    key, ts = ev.key, ev.ts"]
+        if any(isinstance(slot, Template) for slot in slots) or not set(topic.names) <= {"key"}:
+            lines.append("    scope = {**values, 'key': key, 'ts': ts}")
+        if set(topic.names) <= {"key"}:
+            lines += [
+                "    texts = BY_KEY.get(key)",
+                "    if texts is None:",
+                "        if len(BY_KEY) >= KEY_TEXTS:",
+                "            BY_KEY.clear()",
+                "        texts = BY_KEY[key] = (VT(key), ESC(TOPIC.render({'key': key})))",
+                "    kt, topic_text = texts",
+            ]
+        else:
+            lines.append("    kt, topic_text = VT(key), ESC(TOPIC.render(scope))")
+        lines.append("    tt = VT(ts)")
+        lines.append(f"    return FORMAT % ({', '.join(['kt', *args, 'topic_text', 'tt', 'DUMPS(values)'])},)")
+        exec(compile("\n".join(lines), "<command text>", "exec"), env)
+        return env["text"]
