@@ -191,18 +191,21 @@ Role = str | tuple[str, str] | None  # "topic", "arrival", ("payload", name), or
 
 @dataclass
 class _Template:
-    """The shape of a line. Anchors: 0 the line's start, 1..Q its quotes, Q + 1 its end."""
+    """The shape of a line: stretches of fixed bytes, and between them the values.
+
+    Each stretch is read from an anchor: 0 the line's start, 1..Q its quotes, Q + 1 its end. A
+    line with the template's Q quotes whose stretches all match has its quotes where the
+    template has them (a stretch holds consecutive quotes), so each value lies between the same
+    two stretches: a string's content holds no quote, and a number is checked token by token."""
 
     quotes: int
-    length_from: np.ndarray  # anchor pairs whose distance is fixed ...
-    length_to: np.ndarray
-    length: np.ndarray  # ... to this
-    fixed_anchor: np.ndarray  # the fixed bytes, as words: anchor, offset from it, mask, value
-    fixed_offset: np.ndarray
+    anchors: np.ndarray  # the anchors the stretches are read from
+    fixed_anchor: np.ndarray  # the fixed bytes as words: the index of its anchor in anchors, ...
+    fixed_offset: np.ndarray  # ... the offset from it, the bytes that count, their value
     fixed_mask: np.ndarray
     fixed_word: np.ndarray
-    numbers: list[tuple[Role, int, int, int, int]]  # (role, anchor, +offset, anchor, -offset)
-    strings: list[tuple[Role, int]]  # (role, anchor of the opening quote)
+    numbers: list[tuple[Role, int, int, int, int]]  # (role, anchor, offset, anchor, offset): [start, end)
+    strings: list[tuple[Role, int, int, int, int]]  # the same, for a string's content
     payload_keys: list[str]
     constants: dict[str, bool | None]
     has_arrival: bool
@@ -264,42 +267,46 @@ def _template_of(line: bytes) -> _Template | None:
     if len(quotes) != 2 * len(strings):
         return None
     q = len(quotes)
-    position = [0, *quotes, len(line)]
-    lengths: list[tuple[int, int, int]] = []
-    fixed: list[tuple[int, int, int]] = []
-    number_slots: list[tuple[Role, int, int, int, int]] = []
-    string_slots: list[tuple[Role, int]] = []
+    values: list[tuple[Role, bool, int, int]] = []  # (role, a number?, start, end) in the line
     for i, (is_key, what) in enumerate(strings):
-        opening = 1 + 2 * i
-        if is_key:
-            text = line[position[opening] + 1 : position[opening + 1]]
-            lengths.append((opening, opening + 1, len(text) + 1))
-            fixed += [(opening, 1 + t, b) for t, b in enumerate(text)]
-        elif what is not None:
-            string_slots.append((what, opening))
-    for k in range(len(strings) + 1):  # the bytes between strings: before the first, ..., after the last
-        left, skip = (0, 0) if k == 0 else (2 * k, 1)
-        right = q + 1 if k == len(strings) else 1 + 2 * k
-        segment = line[position[left] + skip : position[right]]
-        if k - 1 in numbers:
-            m = _NUMBER_SEGMENT.fullmatch(segment)
+        if not is_key:
+            values.append((what, False, quotes[2 * i] + 1, quotes[2 * i + 1]))
+        if i in numbers:  # the number after this key: between its closing quote and the next quote
+            after = quotes[2 * i + 1] + 1
+            m = _NUMBER_SEGMENT.fullmatch(line[after : quotes[2 * i + 2] if 2 * i + 2 < q else len(line)])
             if m is None:
                 return None
-            prefix, suffix = m.group(1), m.group(3)
-            number_slots.append((numbers[k - 1], left, skip + len(prefix), right, len(suffix)))
-            fixed += [(left, skip + t, b) for t, b in enumerate(prefix)]
-            fixed += [(right, t - len(suffix), b) for t, b in enumerate(suffix)]
+            values.append((numbers[i], True, after + m.start(2), after + m.end(2)))
+    values.sort(key=lambda v: v[2])
+    # The stretches of fixed bytes around the values, each with its anchor: the first quote in
+    # it, the line's start for the first, the line's end for the last.
+    bounds = [0, *[x for _, _, a, b in values for x in (a, b)], len(line)]
+    anchor_of = {pos: 1 + i for i, pos in enumerate(quotes)}
+    stretches = []  # (anchor, its position in the line, start, end)
+    for k, (a, b) in enumerate(zip(bounds[::2], bounds[1::2], strict=True)):
+        if k == 0:
+            anchor, at = 0, 0
+        elif k == len(values):
+            anchor, at = q + 1, len(line)
         else:
-            lengths.append((left, right, skip + len(segment)))
-            fixed += [(left, skip + t, b) for t, b in enumerate(segment)]
+            inside = [pos for pos in quotes if a <= pos < b]
+            if not inside:
+                return None
+            anchor, at = anchor_of[inside[0]], inside[0]
+        stretches.append((anchor, at, a, b))
+    used = sorted({anchor for anchor, _, _, _ in stretches})
+    index = {anchor: i for i, anchor in enumerate(used)}
+    fixed = [(index[anchor], pos - at, line[pos]) for anchor, at, a, b in stretches for pos in range(a, b)]
+    slots = []
+    for k, (role, is_number, a, b) in enumerate(values):
+        left, right = stretches[k], stretches[k + 1]  # the value's end is the next stretch's start
+        slots.append((role, is_number, index[left[0]], a - left[1], index[right[0]], b - right[1]))
     return _Template(
         quotes=q,
-        length_from=np.array([a for a, _, _ in lengths], np.intp),
-        length_to=np.array([b for _, b, _ in lengths], np.intp),
-        length=np.array([n for _, _, n in lengths], np.int64),
+        anchors=np.array(used, np.intp),
         **_as_words(fixed),
-        numbers=number_slots,
-        strings=string_slots,
+        numbers=[(r, la, lo, ra, ro) for r, is_number, la, lo, ra, ro in slots if is_number],
+        strings=[(r, la, lo, ra, ro) for r, is_number, la, lo, ra, ro in slots if not is_number and r is not None],
         payload_keys=payload_keys,
         constants=constants,
         has_arrival="arrival_ms" in top,
@@ -342,22 +349,21 @@ def _match(
     first = np.searchsorted(quotes, starts)
     lines = np.flatnonzero(usable & (np.searchsorted(quotes, ends) - first == tpl.quotes))
     # One row per anchor (the conditions below are and-ed over rows: fast; over columns: not).
-    at = np.empty((tpl.quotes + 2, len(lines)), np.int64)
-    at[0], at[-1] = starts[lines], ends[lines]
-    at[1:-1] = quotes[first[lines] + np.arange(tpl.quotes)[:, None]]
-    good = np.logical_and.reduce(at[tpl.length_to] - at[tpl.length_from] == tpl.length[:, None], axis=0)
+    at = quotes[first[lines] + np.clip(tpl.anchors - 1, 0, tpl.quotes - 1)[:, None]]
+    at[tpl.anchors == 0] = starts[lines]
+    at[tpl.anchors == tpl.quotes + 1] = ends[lines]
     words = chunk.words(at[tpl.fixed_anchor] + tpl.fixed_offset[:, None])
-    good &= np.logical_and.reduce((words & tpl.fixed_mask[:, None]) == tpl.fixed_word[:, None], axis=0)
+    good = np.logical_and.reduce((words & tpl.fixed_mask[:, None]) == tpl.fixed_word[:, None], axis=0)
     anchors = at.T
     numbers = {}
-    for role, left, plus, right, minus in tpl.numbers:
-        values, ok = _numbers(chunk, anchors[:, left] + plus, anchors[:, right] - minus)
+    for role, left, left_offset, right, right_offset in tpl.numbers:
+        values, ok = _numbers(chunk, anchors[:, left] + left_offset, anchors[:, right] + right_offset)
         good &= ok
         if role is not None:
             numbers[role] = values
     bounds = {}
-    for role, opening in tpl.strings:
-        start, end = anchors[:, opening] + 1, anchors[:, opening + 1]
+    for role, left, left_offset, right, right_offset in tpl.strings:
+        start, end = anchors[:, left] + left_offset, anchors[:, right] + right_offset
         good &= (end - start <= MAX_STRING) & ((end > start) if role == "topic" else True)  # a topic is not ""
         bounds[role] = (start, end)
     keep = np.flatnonzero(good)

@@ -257,3 +257,13 @@ def test_numbers_read_as_json_loads_reads_them():
             continue
         if math.isfinite(want):
             assert events[1][2] == repr(want), t
+
+
+def test_a_line_with_quotes_where_its_shape_has_a_value_is_read_the_usual_way():
+    """Its stretches may all match (the last one read from the line's end), but the value between
+    them would hold quotes: only the quote count tells it from the shape."""
+    shape = '{"topic":"site/s1/dev/d1/telemetry","payload":{"speed":1,"label":"ab"}}\n'
+    twice = '{"topic":"site/s1/dev/d1/telemetry","payload":{"speed":1,"label":"a","label":"b"}}\n'
+    check("one", (shape + twice + shape).encode())
+    events = by_columns("one", (shape + twice).encode())[0]
+    assert events[1][3] == [("label", ("str", "b")), ("speed", ("number", "1.0"))]  # json.loads: the last
