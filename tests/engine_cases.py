@@ -7,6 +7,7 @@ lines), ``expected`` (action records) and optionally ``expected_summary``. Paylo
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from edge_compiler.bundle import read_bundle
 from edge_compiler.models import OnnxModels
 from edge_compiler.runtime import LogicEngine
 from rules_engine.cases import case_messages, diff_records, same_value  # noqa: F401  (re-exported for tests)
-from rules_engine.engines import load_engine, run_messages
+from rules_engine.engines import load_engine, run_messages, run_trace
 from rules_engine.validation import build_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,15 +43,21 @@ def scenario_cases() -> list[tuple[Path, Path]]:
 
 def run_case(engine_name: str, graph: dict, case: dict, base_dir: Path) -> tuple[list[dict], dict]:
     """Run a case through an engine: ``reference``, ``onnx`` (compiled in memory) or ``bundle``
-    (built into a signed bundle, read back and verified, run as the edge agent runs it)."""
+    (built into a signed bundle, read back and verified, and run as ``aiot edge replay`` runs a
+    trace file: read as columns where its lines allow, records written as text)."""
     models = OnnxModels(str(base_dir))
     params = case.get("params") or {}
+    messages = case_messages(case["trace"])
     if engine_name == "bundle":
         built = build_bundle(graph, params, TEST_KEY, base_dir=str(base_dir), models=models)
         bundle = read_bundle(built.data, [TEST_KEY.public_key()])
         engine = LogicEngine(bundle.plan(), bundle.logic)
-    else:
-        plan = build_plan(graph, params, models=models, base_dir=str(base_dir))
-        engine = load_engine(engine_name, plan, models)
-    records = list(run_messages(engine, case_messages(case["trace"])))
-    return records, engine.stats.to_json()
+        lines = [
+            json.dumps({"topic": m.topic, "payload": m.payload, "arrival_ms": m.arrival_ms}, ensure_ascii=False)
+            for m in messages
+        ]
+        texts = run_trace(engine, io.BytesIO("".join(line + "\n" for line in lines).encode()), "case", texts=True)
+        return [json.loads(t) if isinstance(t, str) else t for t in texts], engine.stats.to_json()
+    plan = build_plan(graph, params, models=models, base_dir=str(base_dir))
+    engine = load_engine(engine_name, plan, models)
+    return list(run_messages(engine, messages)), engine.stats.to_json()

@@ -6,6 +6,7 @@ time. The rising edge is judged on the trigger whether or not a cooldown held th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
@@ -150,16 +151,34 @@ class Alert(Action):
         template, fixed = self._parts(node)
         record = record_template(fixed, ("key", "message", "ts", "values"))
         render = template.event_renderer()
+        values_text = _values_writer(node)
 
         def text(values, ev):
             key, ts = ev.key, ev.ts
             message = encode_basestring_ascii(render(values, key, ts))
-            return record % (value_text(key), message, value_text(ts), dumps(values))
+            return record % (value_text(key), message, value_text(ts), values_text(values))
 
         return text
 
 
 KEY_TEXTS = 4096  # keys whose texts a command's writer remembers
+
+
+def _values_writer(node) -> Callable[[dict], str]:
+    """``dumps(values)`` for an action's values: one format when they are the node's ports (what
+    the compiled engine gives), else dumps itself."""
+    if not hasattr(node, "fed_ports"):
+        return dumps
+    names = sorted(p for p in node.fed_ports() if p != "trigger")
+    fmt = "{" + ",".join(encode_basestring_ascii(p).replace("%", "%%") + ":%s" for p in names) + "}"
+    ports = set(names)
+
+    def text(values: dict) -> str:
+        if values.keys() == ports:
+            return fmt % tuple([value_text(values[p]) for p in names])
+        return dumps(values)
+
+    return text
 
 
 @register
@@ -215,6 +234,7 @@ class Publish(Action):
             "TOPIC": topic,
             "BY_KEY": {},  # key → its text and the topic's, when the topic is of the key alone
             "KEY_TEXTS": KEY_TEXTS,
+            "VALUES": _values_writer(node),
         }
         args = []
         for i, slot in enumerate(slots):  # as payload_template: "key" and "ts" are the event's
@@ -238,6 +258,6 @@ class Publish(Action):
         else:
             lines.append("    kt, topic_text = VT(key), ESC(TOPIC.render(scope))")
         lines.append("    tt = VT(ts)")
-        lines.append(f"    return FORMAT % ({', '.join(['kt', *args, 'topic_text', 'tt', 'DUMPS(values)'])},)")
+        lines.append(f"    return FORMAT % ({', '.join(['kt', *args, 'topic_text', 'tt', 'VALUES(values)'])},)")
         exec(compile("\n".join(lines), "<command text>", "exec"), env)
         return env["text"]
