@@ -19,7 +19,7 @@ import onnxruntime as ort
 from rules_engine.events import Decoder, Event
 from rules_engine.plan import Plan
 from rules_engine.trace import Message, TraceError
-from rules_engine.trace_columns import CHUNK_BYTES, Columns, read_columns
+from rules_engine.trace_columns import Columns, read_columns
 
 __all__ = ["BATCH", "KeyStates", "LogicEngine", "LogicRunner", "read_layout"]
 
@@ -503,10 +503,11 @@ class LogicEngine:
         return self._process(messages, texts)
 
     def process_trace(
-        self, f: IO[bytes], where: str = "<trace>", texts: bool = False, chunk_bytes: int = CHUNK_BYTES
+        self, f: IO[bytes], where: str = "<trace>", texts: bool = False, **reading: int
     ) -> Iterator[dict | str]:
-        """Records of a JSON-lines trace, read as columns where its lines allow (``read_columns``)."""
-        return self._process(read_columns(self.decoder, f, where, chunk_bytes), texts)
+        """Records of a JSON-lines trace, read as columns where its lines allow (``read_columns``,
+        which takes ``reading``: chunk_bytes, min_run)."""
+        return self._process(read_columns(self.decoder, f, where, **reading), texts)
 
     def _process(self, items: Iterable[Message | Columns], texts: bool) -> Iterator[dict | str]:
         pending: list[Event] = []

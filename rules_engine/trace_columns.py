@@ -487,12 +487,24 @@ class _ColumnSchema:
 
 
 # --- the reader --------------------------------------------------------------------------------------
+MIN_RUN = 16  # a shorter run of lines of the shape is read the usual way, batched with its neighbours
+
+
+def _long_runs(fast: np.ndarray, min_run: int) -> np.ndarray:
+    """Which lines are in a run of at least ``min_run`` lines of the shape: each run is one batch
+    (one evaluation a wave), so lines of two shapes in turn must not make a batch of each line."""
+    starts = fast & ~np.concatenate(([False], fast[:-1]))
+    run = np.cumsum(starts)  # each line's run (of either kind), numbered by the fast runs begun
+    lengths = np.bincount(run, weights=fast)
+    return lengths[run] >= min_run
+
+
 _UNMATCHED, _SLOW = -1, -2  # routes of a line that is no event, and of one that goes the usual way
 
 
 class _Reader:
-    def __init__(self, decoder: Decoder, where: str, chunk_bytes: int):
-        self.decoder, self.where, self.chunk_bytes = decoder, where, chunk_bytes
+    def __init__(self, decoder: Decoder, where: str, chunk_bytes: int, min_run: int):
+        self.decoder, self.where, self.chunk_bytes, self.min_run = decoder, where, chunk_bytes, min_run
         self.schemas = [_ColumnSchema.of(src.schema) for src in decoder.sources]
         self.previous = 0.0  # the last message's arrival
         self.line = 0  # lines before the chunk, as the text reader counts them
@@ -551,6 +563,7 @@ class _Reader:
         fast = np.zeros(n + 1, np.bool_)  # n: the end, never fast
         if matched is not None:
             fast[matched.lines[matched.route != _SLOW]] = True
+            fast[:-1] &= _long_runs(fast[:-1], self.min_run)
         usual = np.flatnonzero(~fast)
         i = 0
         while i < n:
@@ -648,9 +661,9 @@ class _Reader:
 
 
 def read_columns(
-    decoder: Decoder, f: IO[bytes], where: str = "<trace>", chunk_bytes: int = CHUNK_BYTES
+    decoder: Decoder, f: IO[bytes], where: str = "<trace>", chunk_bytes: int = CHUNK_BYTES, min_run: int = MIN_RUN
 ) -> Iterator[Columns | Message]:
     """A JSON-lines trace as batches of decoded events (:class:`Columns`) and, for lines of any
     other shape, messages for ``decoder.decode``, in the trace's order. Stats of the batches are
     counted in ``decoder.stats``; those of the messages when they are decoded."""
-    return _Reader(decoder, where, chunk_bytes).chunks(f)
+    return _Reader(decoder, where, chunk_bytes, min_run).chunks(f)

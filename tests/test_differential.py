@@ -605,7 +605,7 @@ def check_engines_agree(case: GraphCase, traces_: list[list[Message]]) -> None:
         trace = _jsonl(messages)
         for chunk in (200, CHUNK_BYTES):  # the trace as a file: runs of lines read as columns
             engine = LogicEngine(plan, logic)
-            got = list(engine.process_trace(io.BytesIO(trace), "trace", chunk_bytes=chunk))
+            got = list(engine.process_trace(io.BytesIO(trace), "trace", chunk_bytes=chunk, min_run=1))
             problem = diff_records(got, expected)
             where = f"trace file, chunk={chunk}"
             assert problem is None, f"{where}: compiled vs reference: {problem}\ntrace:\n{_show(messages)}"

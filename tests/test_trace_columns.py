@@ -98,10 +98,11 @@ def by_reference(sources: str, data: bytes) -> tuple[list, dict, tuple | None]:
     return events, dec.stats.to_json(), error
 
 
-def by_columns(sources: str, data: bytes, chunk: int = CHUNK_BYTES) -> tuple[list, dict, tuple | None]:
+def by_columns(sources: str, data: bytes, chunk: int = CHUNK_BYTES, min_run: int = 1) -> tuple[list, dict, tuple]:
+    """The events read as columns, even a line's run (min_run=1): the shortest runs test most."""
     dec, events, error = decoder(sources), [], None
     try:
-        for item in read_columns(dec, io.BytesIO(data), "t.jsonl", chunk):
+        for item in read_columns(dec, io.BytesIO(data), "t.jsonl", chunk, min_run):
             if isinstance(item, Message):
                 events += [
                     _event(e.source, e.key, e.ts, e.record)
@@ -267,3 +268,16 @@ def test_a_line_with_quotes_where_its_shape_has_a_value_is_read_the_usual_way():
     check("one", (shape + twice + shape).encode())
     events = by_columns("one", (shape + twice).encode())[0]
     assert events[1][3] == [("label", ("str", "b")), ("speed", ("number", "1.0"))]  # json.loads: the last
+
+
+def test_lines_of_two_shapes_in_turn_are_not_read_a_line_a_batch():
+    telemetry = '{"topic":"site/s1/dev/d%d/telemetry","payload":{"speed":%d}}\n'
+    door = '{"topic":"site/s1/dev/d%d/telemetry","payload":{"on":true}}\n'
+    data = "".join(telemetry % (i % 3, i) + door % (i % 3) for i in range(100)).encode()
+    items = list(read_columns(decoder("one"), io.BytesIO(data)))
+    assert all(isinstance(i, Message) for i in items)  # batched by the engine as they always were
+    check("one", data)
+    rows = [telemetry % (i % 3, i) for i in range(40)]
+    rows[20] = door % 1
+    items = list(read_columns(decoder("one"), io.BytesIO("".join(rows).encode())))
+    assert [type(i).__name__ for i in items] == ["Columns", "Message", "Columns"]
