@@ -39,7 +39,7 @@ def replay(engine, trace: Path, limit: int | None = None) -> tuple[int, int]:
     out = io.StringIO()
     with trace.open("rb") as f:
         source = f if limit is None else io.BytesIO(b"".join(line for _, line in zip(range(limit), f, strict=False)))
-        n = write_records(run_trace(engine, source, str(trace), texts=True), out)
+        n = write_records(run_trace(engine, source, str(trace), texts="all"), out)
     return engine.stats.events, n
 
 
@@ -118,11 +118,11 @@ def main() -> None:
             )
         )
         runner.reset_state()
-        texts, t_texts = timed(lambda: sum(len(runner.run_columns(c, texts=True)) for c in columns))
+        texts, t_texts = timed(lambda: sum(len(runner.run_columns(c, texts="all")) for c in columns))
         runner.reset_state()
         batch = args.keys
         waves = [events[i : i + batch] for i in range(0, len(events), batch)]
-        _, t_core = timed(lambda: [runner.run_wave(w, texts=True) for w in waves])
+        _, t_core = timed(lambda: [runner.run_wave(w, texts="all") for w in waves])
         feeds = [runner.model_feeds(runner.prepare(w)[1]) for w in waves]
         _, t_onnx = timed(lambda: [runner.session.run(runner.output_names, f) for f in feeds])
 

@@ -16,6 +16,7 @@ from typing import IO, Any
 import numpy as np
 import onnxruntime as ort
 
+from rules_engine.engines import Texts
 from rules_engine.events import Decoder, Event
 from rules_engine.plan import Plan
 from rules_engine.trace import Message, TraceError
@@ -242,13 +243,21 @@ class LogicRunner:
         flat = len(names) >= 2 and all(len(path) == 1 for _, path, _, _ in self.source_fields[0])
         self._fields_of = itemgetter(*names) if flat else None
         self.actions = []  # (layout, record maker, text writer or None)
+        acted_on = []
         for a in self.layout["actions"]:
             node = plan.by_id[a["node"]]
             self.actions.append((a, node.kind.make_record(node), node.kind.make_text(node)))
-        # What _records calls per fired action: the record maker, or (texts) the text writer if any.
+            acted_on.append(node.kind.acted_on)
+        # What _records calls per fired action, by ``texts``: the record maker (False); the text
+        # writer where there is one, but records of the actions a caller acts on (True: the agent
+        # publishes commands); the text writer wherever there is one ("all": a replay only writes).
         self._makers = {
             False: [record for _, record, _ in self.actions],
-            True: [text or record for _, record, text in self.actions],
+            True: [
+                record if acts else text or record
+                for (_, record, text), acts in zip(self.actions, acted_on, strict=True)
+            ],
+            "all": [text or record for _, record, text in self.actions],
         }
         self.output_names = [o.name for o in self.session.get_outputs()]
         # InferenceSession.run checks the feed's names and more on every call (~8 µs, a tenth of a
@@ -336,14 +345,14 @@ class LogicRunner:
         """Of ``prepare``'s feeds, those the model declares."""
         return feeds if self._model_feeds is None else {name: feeds[name] for name in self._model_feeds}
 
-    def run_wave(self, events: Sequence[Event], texts: bool = False) -> list[list[Any]]:
+    def run_wave(self, events: Sequence[Event], texts: Texts = False) -> list[list[Any]]:
         """Events of distinct keys → the action records of each, in the events' order."""
         per_event: list[list[Any]] = [[] for _ in events]
         for i, record in self._wave(events, texts):
             per_event[i].append(record)
         return per_event
 
-    def _wave(self, events: Sequence[Event], texts: bool = False) -> list[tuple[int, Any]]:
+    def _wave(self, events: Sequence[Event], texts: Texts = False) -> list[tuple[int, Any]]:
         """Events of distinct keys → (event index, record), in the events' order; with ``texts``,
         a record that has a text writer comes as its JSON text (``dumps(record)``) instead."""
         slots, feeds = self.prepare(events)
@@ -360,7 +369,7 @@ class LogicRunner:
         return tensors
 
     # --- columns of a trace (rules_engine.trace_columns) ----------------------------------------------
-    def run_columns(self, columns: Columns, texts: bool = False) -> list[Any]:
+    def run_columns(self, columns: Columns, texts: Texts = False) -> list[Any]:
         """Every record of a batch of decoded events (keys repeating or not), in order."""
         rows: list[int] = []
         out: list[Any] = []
@@ -407,7 +416,7 @@ class LogicRunner:
         return feeds
 
     def _records(
-        self, events: Sequence[Event], tensors: dict[str, np.ndarray], texts: bool = False
+        self, events: Sequence[Event], tensors: dict[str, np.ndarray], texts: Texts = False
     ) -> list[tuple[int, Any]]:
         """The records of the fired actions, in event order (then actions in nodes order), as
         (event index, record); ``tensors``: the run's feeds and outputs by name."""
@@ -447,14 +456,14 @@ class LogicRunner:
             values = [categories[i] for i in np.where(m, v, 0).astype(np.int64).tolist()]
         return values if m.all() else [x if ok else None for x, ok in zip(values, m.tolist(), strict=True)]
 
-    def run_flat(self, events: Sequence[Event], texts: bool = False) -> list[Any]:
+    def run_flat(self, events: Sequence[Event], texts: Texts = False) -> list[Any]:
         """Every record of ``events`` (arrival order, keys repeating or not), in order: ``run``,
         flattened; with ``texts``, as JSON text where the action has a text writer."""
         if len({e.key for e in events}) == len(events):  # distinct keys: one wave (the usual batch)
             return [record for _, record in self._wave(events, texts)] if events else []
         return [r for records in self.run(events, texts) for r in records]
 
-    def run(self, events: Sequence[Event], texts: bool = False) -> list[list[Any]]:
+    def run(self, events: Sequence[Event], texts: Texts = False) -> list[list[Any]]:
         """Events in arrival order, keys repeating or not → each event's records."""
         if len({e.key for e in events}) == len(events):  # distinct keys: one wave (the usual batch)
             return self.run_wave(events, texts) if events else []
@@ -484,7 +493,7 @@ class LogicEngine:
         self.stats = self.decoder.stats
         self.batch = batch
 
-    def run_events(self, events: list[Event], texts: bool = False) -> list[Any]:
+    def run_events(self, events: list[Event], texts: Texts = False) -> list[Any]:
         out = self.runner.run_flat(events, texts)
         self.stats.actions += len(out)
         return out
@@ -493,23 +502,23 @@ class LogicEngine:
         events = self.decoder.decode(topic, payload, arrival_ms)
         return self.run_events(events) if events else []
 
-    def run_columns(self, columns: Columns, texts: bool = False) -> list[Any]:
+    def run_columns(self, columns: Columns, texts: Texts = False) -> list[Any]:
         out = self.runner.run_columns(columns, texts)
         self.stats.actions += len(out)
         return out
 
-    def process_messages(self, messages: Iterable[Message], texts: bool = False) -> Iterator[dict | str]:
+    def process_messages(self, messages: Iterable[Message], texts: Texts = False) -> Iterator[dict | str]:
         """Records of a stream of messages, in order; with ``texts``, alerts as their JSON text."""
         return self._process(messages, texts)
 
     def process_trace(
-        self, f: IO[bytes], where: str = "<trace>", texts: bool = False, **reading: int
+        self, f: IO[bytes], where: str = "<trace>", texts: Texts = False, **reading: int
     ) -> Iterator[dict | str]:
         """Records of a JSON-lines trace, read as columns where its lines allow (``read_columns``,
         which takes ``reading``: chunk_bytes, min_run)."""
         return self._process(read_columns(self.decoder, f, where, **reading), texts)
 
-    def _process(self, items: Iterable[Message | Columns], texts: bool) -> Iterator[dict | str]:
+    def _process(self, items: Iterable[Message | Columns], texts: Texts) -> Iterator[dict | str]:
         pending: list[Event] = []
         decode = self.decoder.decode
         try:

@@ -107,7 +107,7 @@ def replay(engine, trace_path: str) -> int:
     gc.freeze()
     try:
         with open(trace_path, "rb") as f:
-            write_records(run_trace(engine, f, trace_path, texts=True), sys.stdout)
+            write_records(run_trace(engine, f, trace_path, texts="all"), sys.stdout)
     except OSError as exc:
         raise CliError(f"cannot read trace {trace_path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

@@ -9,13 +9,18 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
-from typing import IO, Any, Protocol
+from typing import IO, Any, Literal, Protocol
 
 from .events import Stats
 from .plan import ModelProvider, Plan
 from .trace import Message, read_trace
 
-__all__ = ["Engine", "load_engine", "load_model_provider", "run_messages", "run_trace"]
+__all__ = ["Engine", "Texts", "load_engine", "load_model_provider", "run_messages", "run_trace"]
+
+Texts = bool | Literal["all"]
+"""Which records come as their JSON text (``values.dumps`` of the record, written by the action):
+False none; True those the caller only writes (alerts; a command stays a record, for the edge
+agent to publish); "all" every record whose action writes its text (a replay, which only writes)."""
 
 
 class Engine(Protocol):
@@ -25,9 +30,9 @@ class Engine(Protocol):
     def process(self, topic: str, payload: Any, arrival_ms: float) -> list[dict]: ...
 
 
-def run_messages(engine: Engine, messages: Iterable[Message], *, texts: bool = False) -> Iterator[dict | str]:
+def run_messages(engine: Engine, messages: Iterable[Message], *, texts: Texts = False) -> Iterator[dict | str]:
     """Action records of a stream of messages, in order. Engines that batch override this. With
-    ``texts``, an engine may give a record as its JSON text (``dumps(record)``), for writing."""
+    ``texts`` (see Texts), an engine may give a record as its JSON text, for writing."""
     batch = getattr(engine, "process_messages", None)
     if batch is not None:
         yield from batch(messages, texts=texts)
@@ -36,7 +41,7 @@ def run_messages(engine: Engine, messages: Iterable[Message], *, texts: bool = F
         yield from engine.process(m.topic, m.payload, m.arrival_ms)
 
 
-def run_trace(engine: Engine, f: IO[bytes], where: str, *, texts: bool = False) -> Iterator[dict | str]:
+def run_trace(engine: Engine, f: IO[bytes], where: str, *, texts: Texts = False) -> Iterator[dict | str]:
     """Action records of a JSON-lines trace (a binary file), in order; a bad line raises
     TraceError, and a trace that is not UTF-8 UnicodeDecodeError, once the lines before it are
     answered. Engines that read traces their own way (as columns) override this."""

@@ -56,7 +56,7 @@ def run_case(engine_name: str, graph: dict, case: dict, base_dir: Path) -> tuple
             json.dumps({"topic": m.topic, "payload": m.payload, "arrival_ms": m.arrival_ms}, ensure_ascii=False)
             for m in messages
         ]
-        texts = run_trace(engine, io.BytesIO("".join(line + "\n" for line in lines).encode()), "case", texts=True)
+        texts = run_trace(engine, io.BytesIO("".join(line + "\n" for line in lines).encode()), "case", texts="all")
         return [json.loads(t) if isinstance(t, str) else t for t in texts], engine.stats.to_json()
     plan = build_plan(graph, params, models=models, base_dir=str(base_dir))
     engine = load_engine(engine_name, plan, models)

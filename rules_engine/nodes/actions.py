@@ -33,6 +33,9 @@ class Action(NodeKind):
     open_ports = True
     output = ACTION
     stateful = True
+    # A record the edge agent acts on besides writing it (a command it publishes): the agent
+    # asks for records, not texts, of these.
+    acted_on = False
 
     def templates(self, node) -> dict[str, list[str]]:
         """Param name → the placeholders its template uses (raises TemplateError)."""
@@ -184,6 +187,7 @@ def _values_writer(node) -> Callable[[dict], str]:
 @register
 class Publish(Action):
     name = "action.publish"
+    acted_on = True
     doc = """
     A command: publishes `payload` (a template string, or JSON whose string leaves are
     templates; a leaf that is one placeholder keeps the value's type) to `topic` (a template).
