@@ -7,7 +7,16 @@ import math
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["as_number", "dumps", "json_value", "record_template", "to_jsonable", "value_text"]
+__all__ = [
+    "Unusual",
+    "as_number",
+    "dumps",
+    "json_value",
+    "record_template",
+    "text_or_unusual",
+    "to_jsonable",
+    "value_text",
+]
 
 
 def as_number(value: Any) -> float | None:
@@ -121,6 +130,12 @@ def _value_text(v: Any) -> str:
     if t is dict:
         return _flat_text(v)
     raise _Unusual
+
+
+# For writers that fall back on their own (generated code): value_text without its fallback,
+# raising Unusual for a value dumps writes the general way (a list, a dict holding one).
+Unusual = _Unusual
+text_or_unusual = _value_text
 
 
 def value_text(value: Any) -> str:

@@ -52,6 +52,17 @@ class _Node:
         self.id, self.params = node_id, params
 
 
+class _Ported(_Node):
+    """A node whose fed ports are the values' names (as in a plan): its writers may use them."""
+
+    def __init__(self, node_id: str, params: dict, values: dict):
+        super().__init__(node_id, params)
+        self.ports = ["trigger", *values]
+
+    def fed_ports(self) -> list[str]:
+        return self.ports
+
+
 class _KeyTs:
     def __init__(self, key: str, ts: float):
         self.key, self.ts = key, ts
@@ -96,10 +107,13 @@ def test_an_alert_written_as_text_is_the_record_dumps_writes(node_id, name, seve
 def test_a_command_written_as_text_is_the_record_dumps_writes(node_id, topic, payload, values, key, ts):
     from rules_engine.nodes.actions import Publish
 
-    node = _Node(node_id, {"topic": topic, "payload": payload})
-    text, record = Publish().make_text(node), Publish().make_record(node)
-    for ev in (_KeyTs(key, ts), _KeyTs(key, -ts), _KeyTs(key + "x", ts), _KeyTs(key, ts)):  # keys again
-        assert text(values, ev) == dumps(record(values, ev))
+    for node in (
+        _Node(node_id, {"topic": topic, "payload": payload}),
+        _Ported(node_id, {"topic": topic, "payload": payload}, values),
+    ):
+        text, record = Publish().make_text(node), Publish().make_record(node)
+        for ev in (_KeyTs(key, ts), _KeyTs(key, -ts), _KeyTs(key + "x", ts), _KeyTs(key, ts)):  # keys again
+            assert text(values, ev) == dumps(record(values, ev))
 
 
 @settings(max_examples=300, deadline=None)

@@ -13,7 +13,7 @@ from typing import Any
 from ..registry import NodeKind, NodeProblem, Port, register
 from ..templates import Template, TemplateError, fill_format, payload_format, payload_template
 from ..types import ACTION, BOOL
-from ..values import dumps, record_template, value_text
+from ..values import Unusual, dumps, record_template, text_or_unusual, value_text
 
 TRIGGER = Port("trigger", BOOL, "fires when true")
 FIRE_PARAMS = {
@@ -225,20 +225,22 @@ class Publish(Action):
         return record
 
     def make_text(self, node):
-        """The whole record as one ``%`` format (the payload's included) and a function written
-        for it: a command is most of the records a replay writes."""
+        """The whole record as one ``%`` format (the payload's and the values' included) and a
+        function written for it: commands are most of the records a replay writes. A value that
+        dumps writes the general way (a list) makes it write the record that way."""
         topic = Template(node.params["topic"])
         payload, slots = payload_format(node.params["payload"])
         record = record_template({"action": node.id, "kind": "command"}, ("key", "payload", "topic", "ts", "values"))
         env: dict[str, Any] = {
             "FORMAT": fill_format(record, ["%s", payload, "%s", "%s", "%s"]),
-            "VT": value_text,
+            "VT": text_or_unusual,
+            "UNUSUAL": Unusual,
             "ESC": encode_basestring_ascii,
             "DUMPS": dumps,
+            "RECORD": self.make_record(node),
             "TOPIC": topic,
             "BY_KEY": {},  # key → its text and the topic's, when the topic is of the key alone
             "KEY_TEXTS": KEY_TEXTS,
-            "VALUES": _values_writer(node),
         }
         args = []
         for i, slot in enumerate(slots):  # as payload_template: "key" and "ts" are the event's
@@ -247,21 +249,30 @@ class Publish(Action):
                 args.append(f"ESC(R{i}(scope))")
             else:
                 args.append("kt" if slot == "key" else "tt" if slot == "ts" else f"VT(values[{slot!r}])")
-        lines = ["def text(values, ev):", "    key, ts = ev.key, ev.ts"]
+        lines = ["def text(values, ev):", "    key, ts = ev.key, ev.ts", "    try:"]
         if any(isinstance(slot, Template) for slot in slots) or not set(topic.names) <= {"key"}:
-            lines.append("    scope = {**values, 'key': key, 'ts': ts}")
+            lines.append("        scope = {**values, 'key': key, 'ts': ts}")
         if set(topic.names) <= {"key"}:
             lines += [
-                "    texts = BY_KEY.get(key)",
-                "    if texts is None:",
-                "        if len(BY_KEY) >= KEY_TEXTS:",
-                "            BY_KEY.clear()",
-                "        texts = BY_KEY[key] = (VT(key), ESC(TOPIC.render({'key': key})))",
-                "    kt, topic_text = texts",
+                "        texts = BY_KEY.get(key)",
+                "        if texts is None:",
+                "            if len(BY_KEY) >= KEY_TEXTS:",
+                "                BY_KEY.clear()",
+                "            texts = BY_KEY[key] = (VT(key), ESC(TOPIC.render({'key': key})))",
+                "        kt, topic_text = texts",
             ]
         else:
-            lines.append("    kt, topic_text = VT(key), ESC(TOPIC.render(scope))")
-        lines.append("    tt = VT(ts)")
-        lines.append(f"    return FORMAT % ({', '.join(['kt', *args, 'topic_text', 'tt', 'VALUES(values)'])},)")
+            lines.append("        kt, topic_text = VT(key), ESC(TOPIC.render(scope))")
+        lines.append("        tt = VT(ts)")
+        if hasattr(node, "fed_ports"):  # the values the compiled engine gives: the node's ports
+            names = sorted(p for p in node.fed_ports() if p != "trigger")
+            env["PORTS"] = set(names)
+            env["VFORMAT"] = "{" + ",".join(encode_basestring_ascii(p).replace("%", "%%") + ":%s" for p in names) + "}"
+            texts = "".join(f"VT(values[{p!r}]), " for p in names)
+            lines.append(f"        vt = VFORMAT % ({texts}) if values.keys() == PORTS else DUMPS(values)")
+        else:
+            lines.append("        vt = DUMPS(values)")
+        lines.append(f"        return FORMAT % ({', '.join(['kt', *args, 'topic_text', 'tt', 'vt'])},)")
+        lines += ["    except UNUSUAL:", "        return DUMPS(RECORD(values, ev))"]
         exec(compile("\n".join(lines), "<command text>", "exec"), env)
         return env["text"]
