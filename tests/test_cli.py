@@ -115,6 +115,17 @@ def test_run_names_the_trace_line_that_is_wrong(files, line, message):
     r = aiot("graph", "run", str(files / "g.json"), "--trace", str(files / "bad.jsonl"))
     assert r.returncode == 1 and "bad.jsonl:" in r.stderr and message in r.stderr
     assert "Traceback" not in r.stderr
+    # The compiled engine reads the file as columns: the same records before it, the same error.
+    onnx = aiot("graph", "run", str(files / "g.json"), "--trace", str(files / "bad.jsonl"), "--engine", "onnx")
+    assert (onnx.returncode, onnx.stdout, onnx.stderr) == (r.returncode, r.stdout, r.stderr)
+
+
+@pytest.mark.parametrize("engine", ["reference", "onnx"])
+def test_run_names_the_byte_of_a_trace_that_is_not_utf8(files, engine):
+    (files / "bad.jsonl").write_bytes(json.dumps(TRACE[0]).encode() + b'\n{"topic": "\xff"}\n')
+    r = aiot("graph", "run", str(files / "g.json"), "--trace", str(files / "bad.jsonl"), "--engine", engine)
+    offset = len(json.dumps(TRACE[0])) + 12
+    assert r.returncode == 1 and f"is not UTF-8 (byte {offset})" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_run_of_an_invalid_graph_prints_its_problems(files):
