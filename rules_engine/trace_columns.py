@@ -21,6 +21,7 @@ JSON number in each number's place, is the template with other strings and numbe
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -71,8 +72,11 @@ class _Bytes:
         self._words = np.ndarray((len(padded) - 7,), "<u8", padded, 0, (1,))  # overlapping, unaligned
 
     def words(self, at: np.ndarray) -> np.ndarray:
-        """The 8 bytes at each position (positions from -PAD to the end + PAD - 8)."""
-        return self._words[at + PAD]
+        """The 8 bytes at each position. A position outside the chunk reads its padding's zeros
+        or its last word: only a template's reading past a line's end goes there, and such a
+        line has already failed (its end, or the padding, stands where the template has a byte
+        that is neither)."""
+        return self._words[np.clip(at + PAD, 0, len(self._words) - 1)]
 
 
 _ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
@@ -225,8 +229,8 @@ def _template_of(line: bytes) -> _Template | None:
     if len(line) > MAX_LINE_BYTES or b"\\" in line or any(b < 32 for b in line):
         return None
     try:
-        doc = json.loads(line, object_pairs_hook=_Pairs)
-    except (ValueError, RecursionError):
+        doc = json.loads(line.decode("utf-8"), object_pairs_hook=_Pairs)  # text: no BOM skipped
+    except (ValueError, RecursionError):  # UnicodeDecodeError too
         return None
     if type(doc) is not _Pairs:
         return None
@@ -388,6 +392,11 @@ class _Leaf:
         self.predicate = predicate
         self.vector = _vector_form(schema)
 
+    @classmethod
+    def of(cls, schema: Any) -> _Leaf | None:
+        predicate = compile_schema(schema)
+        return None if predicate is None else cls(schema, predicate)
+
     def on_numbers(self, v: np.ndarray) -> np.ndarray | bool:
         if self.vector is None:  # another keyword: the predicate, once per distinct value
             distinct, index = np.unique(v, return_inverse=True)
@@ -455,15 +464,14 @@ class _ColumnSchema:
         if not isinstance(properties, dict):
             return None
         leaves = {}
-        for name, sub in [
-            *properties.items(),
-            *([("", schema["additionalProperties"])] if "additionalProperties" in schema else []),
-        ]:
-            predicate = compile_schema(sub)
-            if predicate is None:  # a keyword the compiled checks do not have: the usual way
+        for name, sub in properties.items():
+            leaf = _Leaf.of(sub)
+            if leaf is None:  # a keyword the compiled checks do not have: the usual way
                 return None
-            leaves[name] = _Leaf(sub, predicate)
-        additional = leaves.pop("") if "additionalProperties" in schema else None
+            leaves[name] = leaf
+        additional = _Leaf.of(schema["additionalProperties"]) if "additionalProperties" in schema else None
+        if "additionalProperties" in schema and additional is None:
+            return None
         return cls(required, leaves, additional)
 
     def verdict(self, tpl: _Template, matched: _Matched) -> np.ndarray:
@@ -487,6 +495,29 @@ class _ColumnSchema:
 
 
 # --- the reader --------------------------------------------------------------------------------------
+LONGEST_LINE = 4 * MAX_LINE_BYTES + 4  # bytes: a line longer than this has more characters than allowed
+
+
+class _Joined(io.RawIOBase):
+    """Bytes already read, then the rest of a file."""
+
+    def __init__(self, head: bytes, f: IO[bytes]):
+        self.head, self.f = memoryview(head), f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self.head:
+            n = min(len(b), len(self.head))
+            b[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.f.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
 MIN_RUN = 16  # a shorter run of lines of the shape is read the usual way, batched with its neighbours
 
 
@@ -511,21 +542,34 @@ class _Reader:
         self.offset = 0  # bytes before the chunk
 
     def chunks(self, f: IO[bytes]) -> Iterator[Columns | Message]:
-        rest = b""
+        pending: list[bytes] = []  # the start of a line not ended yet
+        size = 0
         while True:
             block = f.read(self.chunk_bytes)
-            data = rest + block if rest else block
             if not block:
-                if data:
-                    yield from self.chunk(data)
+                if pending:
+                    yield from self.chunk(b"".join(pending))
                 return
-            cut = data.rfind(b"\n") + 1
-            if cut == 0 and len(data) <= 4 * MAX_LINE_BYTES + 4:  # a long line, not ended yet
-                rest = data
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                pending.append(block)
+                size += len(block)
+                if size > LONGEST_LINE:  # no line end in sight: a line too long, or lines ended by \r
+                    yield from self.rest(b"".join(pending), f)
+                    return
                 continue
-            cut = cut or len(data)  # a line longer than any allowed: it ends the trace anyway
-            rest = data[cut:]
-            yield from self.chunk(data[:cut])
+            data = b"".join([*pending, block[:cut]]) if pending else block[:cut]
+            pending, size = ([block[cut:]], len(block) - cut) if cut < len(block) else ([], 0)
+            yield from self.chunk(data)
+
+    def rest(self, head: bytes, f: IO[bytes]) -> Iterator[Message]:
+        """The trace from here on (``head``, then the rest of ``f``) read as ``read_trace`` reads it."""
+        text = io.TextIOWrapper(io.BufferedReader(_Joined(head, f)), encoding="utf-8")
+        for number, line in enumerate(text, start=self.line + 1):
+            message = read_line(line, self.previous, self.where, number)
+            if message is not None:
+                self.previous = message.arrival_ms
+                yield message
 
     def chunk(self, data: bytes) -> Iterator[Columns | Message]:
         """Whole lines (the last may lack its newline): runs of the template's shape as Columns,
@@ -548,7 +592,7 @@ class _Reader:
         starts = np.empty_like(ends)
         starts[0], starts[1:] = 0, ends[:-1] + 1
         n = len(ends)
-        usable = ends - starts <= MAX_LINE_BYTES
+        usable = ends - starts + (ends < len(data)) <= MAX_LINE_BYTES  # with its newline, as read_line counts
         if np.count_nonzero(buf < 0x20) != newlines or b"\\" in data:  # escapes or control characters
             bad = np.flatnonzero((buf < 0x20) | (buf == 0x5C))
             bad = bad[buf[bad] != 0x0A]

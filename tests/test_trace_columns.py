@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rules_engine import trace_columns
 from rules_engine.events import Decoder
-from rules_engine.trace import Message, TraceError, read_trace
+from rules_engine.trace import MAX_LINE_BYTES, Message, TraceError, read_trace
 from rules_engine.trace_columns import CHUNK_BYTES, Columns, read_columns
 
 TELEMETRY = {
@@ -54,6 +55,15 @@ SOURCES = {
 
 def decoder(sources: str) -> Decoder:
     return Decoder(SimpleNamespace(sources=[SimpleNamespace(params=s) for s in SOURCES[sources]]))
+
+
+SOURCES["property named ''"] = [
+    {
+        "topic": "a/+",
+        "key": "topic:1",
+        "schema": {"type": "object", "properties": {"": {"type": "number"}}, "additionalProperties": False},
+    }
+]
 
 
 def _value(v) -> tuple:
@@ -281,3 +291,41 @@ def test_lines_of_two_shapes_in_turn_are_not_read_a_line_a_batch():
     rows[20] = door % 1
     items = list(read_columns(decoder("one"), io.BytesIO("".join(rows).encode())))
     assert [type(i).__name__ for i in items] == ["Columns", "Message", "Columns"]
+
+
+# --- found in review: each failed before its fix --------------------------------------------------------
+def test_a_template_read_past_the_end_of_the_chunk_is_no_crash():
+    check("one", b'{"topic":"a/b","payload":{"kkkkkkkkkkkkkkkkk":1}}\n{"topic":"a/b","payload":{"k":1}}\n')
+    line = '{"topic":"site/s1/dev/d1/telemetry","payload":{"speed":%d,"label":"%s"}}\n'
+    check("one", (line % (1, "abcdefghijklmnopq") + line % (2, "ab")).encode())
+    check("one", b'{"payload":{},"topic":"site/s1/dev/d1/telemetry"}\n{"payload":{},"topic":"x"}\n')
+
+
+def test_a_line_with_a_byte_order_mark_is_not_json():
+    line = b'\xef\xbb\xbf{"topic":"site/s1/dev/d1/telemetry","payload":{"speed":1}}\n'
+    check("one", line * 2)
+    assert by_columns("one", line * 2)[2] == (
+        "trace",
+        "t.jsonl:1: not JSON: Unexpected UTF-8 BOM (decode using utf-8-sig) at column 1",
+    )
+
+
+def test_a_line_of_the_longest_length_counts_its_newline():
+    head = b'{"topic":"site/s1/dev/d1/telemetry","payload":{"speed":1},"pad":"'
+    line = head + b"x" * (MAX_LINE_BYTES - len(head) - 2) + b'"}'
+    assert len(line) == MAX_LINE_BYTES
+    check("one", line + b"\n")  # one byte too long with its newline
+    check("one", line[:-3] + b'"}\n')
+
+
+def test_a_trace_with_no_line_end_in_sight_is_read_the_usual_way(monkeypatch):
+    monkeypatch.setattr(trace_columns, "LONGEST_LINE", 500)
+    line = '{"topic":"site/s1/dev/d1/telemetry","payload":{"speed":1,"label":"é"}}'
+    for chunk in (64, 1000):
+        check("one", ((line + "\n") * 3 + (line + "\r") * 40 + line).encode(), chunk)  # lines ended by \r alone
+        check("one", ((line + "\n") * 3 + '{"topic":"x' + "é" * 400 + '"}\n' + line + "\n").encode(), chunk)
+
+
+def test_a_property_named_as_nothing_is_a_property():
+    check("property named ''", b'{"topic":"a/b","payload":{"":1}}\n' * 2)
+    assert by_columns("property named ''", b'{"topic":"a/b","payload":{"":1}}\n' * 2)[1]["accepted"] == 2
