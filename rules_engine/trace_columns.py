@@ -592,16 +592,21 @@ class _Reader:
         starts = np.empty_like(ends)
         starts[0], starts[1:] = 0, ends[:-1] + 1
         n = len(ends)
-        usable = ends - starts + (ends < len(data)) <= MAX_LINE_BYTES  # with its newline, as read_line counts
-        if np.count_nonzero(buf < 0x20) != newlines or b"\\" in data:  # escapes or control characters
-            bad = np.flatnonzero((buf < 0x20) | (buf == 0x5C))
-            bad = bad[buf[bad] != 0x0A]
+        # A line's end: its newline, or the \r before it (the text reader reads "\r\n" as "\n").
+        crlf = np.zeros(n, np.bool_)
+        if b"\r" in data:
+            crlf[:newlines] = (buf[np.maximum(ends[:newlines] - 1, 0)] == 0x0D) & (ends[:newlines] > starts[:newlines])
+        text_ends = ends - crlf
+        usable = text_ends - starts + (ends < len(data)) <= MAX_LINE_BYTES  # with its newline, as read_line counts
+        if np.count_nonzero(buf < 0x20) != newlines + np.count_nonzero(crlf) or b"\\" in data:
+            bad = np.flatnonzero((buf < 0x20) | (buf == 0x5C))  # escapes, control characters
+            bad = bad[(buf[bad] != 0x0A) & ~np.isin(bad, text_ends[crlf])]
             usable[np.searchsorted(ends, bad)] = False
         tpl, matched, source = None, None, None
         for i in np.flatnonzero(usable)[:3].tolist():  # the shape of one of the first lines
-            tpl = _template_of(data[starts[i] : ends[i]])
+            tpl = _template_of(data[starts[i] : text_ends[i]])
             if tpl is not None:
-                matched = _match(chunk, starts, ends, np.flatnonzero(buf == 0x22), usable, tpl)
+                matched = _match(chunk, starts, text_ends, np.flatnonzero(buf == 0x22), usable, tpl)
                 source = self._route(tpl, matched)
                 break
         fast = np.zeros(n + 1, np.bool_)  # n: the end, never fast

@@ -329,3 +329,13 @@ def test_a_trace_with_no_line_end_in_sight_is_read_the_usual_way(monkeypatch):
 def test_a_property_named_as_nothing_is_a_property():
     check("property named ''", b'{"topic":"a/b","payload":{"":1}}\n' * 2)
     assert by_columns("property named ''", b'{"topic":"a/b","payload":{"":1}}\n' * 2)[1]["accepted"] == 2
+
+
+def test_lines_ended_by_crlf_are_read_as_columns():
+    line = '{"topic":"site/s1/dev/d%d/telemetry","payload":{"speed":%d,"label":"ab"}}\r\n'
+    data = "".join(line % (i % 3, i % 45) for i in range(40)).encode()
+    items = list(read_columns(decoder("one"), io.BytesIO(data)))
+    assert [type(i).__name__ for i in items] == ["Columns"]
+    check("one", data)
+    check("one", data[:-2] + b"\r")  # a last line ended by \r alone
+    check("one", data.replace(b"}\r\n", b"}\r\r\n", 1))  # a lone \r, then a \r\n
