@@ -416,7 +416,7 @@ class LogicRunner:
         return feeds
 
     def _records(
-        self, events: Sequence[Event], tensors: dict[str, np.ndarray], texts: Texts = False
+        self, events: Sequence[Event] | _RowEvents, tensors: dict[str, np.ndarray], texts: Texts = False
     ) -> list[tuple[int, Any]]:
         """The records of the fired actions, in event order (then actions in nodes order), as
         (event index, record); ``tensors``: the run's feeds and outputs by name."""
