@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules_engine import trace_columns
 from rules_engine.events import Decoder
 from rules_engine.trace import MAX_LINE_BYTES, Message, TraceError, read_trace
 from rules_engine.trace_columns import CHUNK_BYTES, Columns, read_columns
+from rules_engine.trace_columns import reader as column_reader
 
 TELEMETRY = {
     "type": "object",
@@ -319,7 +319,7 @@ def test_a_line_of_the_longest_length_counts_its_newline():
 
 
 def test_a_trace_with_no_line_end_in_sight_is_read_the_usual_way(monkeypatch):
-    monkeypatch.setattr(trace_columns, "LONGEST_LINE", 500)
+    monkeypatch.setattr(column_reader, "LONGEST_LINE", 500)
     line = '{"topic":"site/s1/dev/d1/telemetry","payload":{"speed":1,"label":"é"}}'
     for chunk in (64, 1000):
         check("one", ((line + "\n") * 3 + (line + "\r") * 40 + line).encode(), chunk)  # lines ended by \r alone

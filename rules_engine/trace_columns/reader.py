@@ -1,0 +1,260 @@
+"""Reading a trace file in chunks: runs of lines of one shape as :class:`Columns`, any other
+line as its :class:`Message`, in the trace's order, with the Decoder's stats."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+import numpy as np
+
+from ..events import Decoder
+from ..trace import MAX_LINE_BYTES, Message, read_line
+from .schema import ColumnSchema
+from .shape import Matched, Template, match_lines, template_of
+from .words import Chunk
+
+__all__ = ["CHUNK_BYTES", "MIN_RUN", "Columns", "read_columns"]
+
+CHUNK_BYTES = 1 << 22  # lines are read and matched ~4 MB at a time
+
+
+@dataclass(slots=True)
+class Columns:
+    """Accepted events of one source, in arrival order, as columns of their payloads' values."""
+
+    source: int
+    keys: list[str]  # distinct keys
+    key_index: np.ndarray  # int64: each event's index into keys
+    ts: np.ndarray  # float64: each event's time
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)  # property → float64 values
+    strings: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)  # → (distinct, index)
+    constants: dict[str, bool | None] = field(default_factory=dict)  # property → the literal of every event
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+LONGEST_LINE = 4 * MAX_LINE_BYTES + 4  # bytes: a line longer than this has more characters than allowed
+
+
+class _Joined(io.RawIOBase):
+    """Bytes already read, then the rest of a file."""
+
+    def __init__(self, head: bytes, f: IO[bytes]):
+        self.head, self.f = memoryview(head), f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self.head:
+            n = min(len(b), len(self.head))
+            b[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.f.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+MIN_RUN = 16  # a shorter run of lines of the shape is read the usual way, batched with its neighbours
+
+
+def _long_runs(fast: np.ndarray, min_run: int) -> np.ndarray:
+    """Which lines are in a run of at least ``min_run`` lines of the shape: each run is one batch
+    (one evaluation a wave), so lines of two shapes in turn must not make a batch of each line."""
+    starts = fast & ~np.concatenate(([False], fast[:-1]))
+    run = np.cumsum(starts)  # each line's run (of either kind), numbered by the fast runs begun
+    lengths = np.bincount(run, weights=fast)
+    return lengths[run] >= min_run
+
+
+_UNMATCHED, _SLOW = -1, -2  # routes of a line that is no event, and of one that goes the usual way
+
+
+class _Reader:
+    def __init__(self, decoder: Decoder, where: str, chunk_bytes: int, min_run: int):
+        self.decoder, self.where, self.chunk_bytes, self.min_run = decoder, where, chunk_bytes, min_run
+        self.schemas = [ColumnSchema.of(src.schema) for src in decoder.sources]
+        self.previous = 0.0  # the last message's arrival
+        self.line = 0  # lines before the chunk, as the text reader counts them
+        self.offset = 0  # bytes before the chunk
+
+    def chunks(self, f: IO[bytes]) -> Iterator[Columns | Message]:
+        pending: list[bytes] = []  # the start of a line not ended yet
+        size = 0
+        while True:
+            block = f.read(self.chunk_bytes)
+            if not block:
+                if pending:
+                    yield from self.chunk(b"".join(pending))
+                return
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                pending.append(block)
+                size += len(block)
+                if size > LONGEST_LINE:  # no line end in sight: a line too long, or lines ended by \r
+                    yield from self.rest(b"".join(pending), f)
+                    return
+                continue
+            data = b"".join([*pending, block[:cut]]) if pending else block[:cut]
+            pending, size = ([block[cut:]], len(block) - cut) if cut < len(block) else ([], 0)
+            yield from self.chunk(data)
+
+    def rest(self, head: bytes, f: IO[bytes]) -> Iterator[Message]:
+        """The trace from here on (``head``, then the rest of ``f``) read as ``read_trace`` reads it."""
+        text = io.TextIOWrapper(io.BufferedReader(_Joined(head, f)), encoding="utf-8")
+        for number, line in enumerate(text, start=self.line + 1):
+            message = read_line(line, self.previous, self.where, number)
+            if message is not None:
+                self.previous = message.arrival_ms
+                yield message
+
+    def chunk(self, data: bytes) -> Iterator[Columns | Message]:
+        """Whole lines (the last may lack its newline): runs of the template's shape as Columns,
+        any other line as its Message."""
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                good = data.rfind(b"\n", 0, exc.start) + 1  # up to the line with the bad byte
+                if good:
+                    yield from self.chunk(data[:good])
+                at = self.offset + exc.start - good  # in the trace
+                raise UnicodeDecodeError(exc.encoding, data, at, at + exc.end - exc.start, exc.reason) from None
+        chunk = Chunk(data)
+        buf = chunk.buf
+        ends = np.flatnonzero(buf == 0x0A)
+        newlines = len(ends)
+        if data[-1:] != b"\n":
+            ends = np.append(ends, len(data))
+        starts = np.empty_like(ends)
+        starts[0], starts[1:] = 0, ends[:-1] + 1
+        n = len(ends)
+        # A line's end: its newline, or the \r before it (the text reader reads "\r\n" as "\n").
+        crlf = np.zeros(n, np.bool_)
+        if b"\r" in data:
+            crlf[:newlines] = (buf[np.maximum(ends[:newlines] - 1, 0)] == 0x0D) & (ends[:newlines] > starts[:newlines])
+        text_ends = ends - crlf
+        usable = text_ends - starts + (ends < len(data)) <= MAX_LINE_BYTES  # with its newline, as read_line counts
+        if np.count_nonzero(buf < 0x20) != newlines + np.count_nonzero(crlf) or b"\\" in data:
+            bad = np.flatnonzero((buf < 0x20) | (buf == 0x5C))  # escapes, control characters
+            bad = bad[(buf[bad] != 0x0A) & ~np.isin(bad, text_ends[crlf])]
+            usable[np.searchsorted(ends, bad)] = False
+        tpl, matched, source = None, None, None
+        for i in np.flatnonzero(usable)[:3].tolist():  # the shape of one of the first lines
+            tpl = template_of(data[starts[i] : text_ends[i]])
+            if tpl is not None:
+                matched = match_lines(chunk, starts, text_ends, np.flatnonzero(buf == 0x22), usable, tpl)
+                source = self._route(tpl, matched)
+                break
+        fast = np.zeros(n + 1, np.bool_)  # n: the end, never fast
+        if matched is not None:
+            fast[matched.lines[matched.route != _SLOW]] = True
+            fast[:-1] &= _long_runs(fast[:-1], self.min_run)
+        usual = np.flatnonzero(~fast)
+        i = 0
+        while i < n:
+            if fast[i]:
+                stop = int(usual[np.searchsorted(usual, i)])
+                i += yield from self.run(tpl, matched, source, i, stop)
+                if i == stop:
+                    continue  # else the arrival at line i goes backwards: the usual way says so
+            yield from self.usual(data[starts[i] : ends[i] + 1], i)
+            i += 1
+        self.line += n
+        self.offset += len(data)
+
+    def _route(self, tpl: Template, matched: Matched) -> int | None:
+        """Route the matched lines by topic: the one source of this chunk's events, and for each
+        line that source, _UNMATCHED, or _SLOW (a topic several sources read, one keyed by the
+        payload, one of another source, a source whose schema is not column-wise)."""
+        topics, index = matched.strings["topic"]
+        route = np.empty(len(topics), np.int64)
+        key_of_topic = np.full(len(topics), -1, np.int64)
+        keys: dict[str, int] = {}
+        source = None
+        for i, topic in enumerate(topics):
+            sources = self.decoder.route(topic)
+            route[i] = _UNMATCHED if not sources else _SLOW
+            if len(sources) != 1 or sources[0][1] is None:
+                continue
+            src, key = sources[0]
+            if source in (None, src.index) and self.schemas[src.index] is not None:
+                source = route[i] = src.index
+                key_of_topic[i] = keys.setdefault(key, len(keys))
+        matched.route, matched.keys, matched.key_index = route[index], list(keys), key_of_topic[index]
+        if source is not None:
+            matched.valid = self.schemas[source].verdict(tpl, matched)
+        return source
+
+    def run(self, tpl: Template, matched: Matched, source: int | None, start: int, stop: int):
+        """Lines [start, stop) of the chunk, each of the template's shape and routed; → how many
+        were read (fewer when an arrival time goes backwards)."""
+        a, b = np.searchsorted(matched.lines, [start, stop]).tolist()
+        if tpl.has_arrival:
+            arrival = matched.numbers["arrival"]
+            back = np.flatnonzero(np.diff(arrival[a:b], prepend=self.previous) < 0)
+            if len(back):
+                b = a + int(back[0])
+                if a == b:
+                    return 0
+        stats = self.decoder.stats
+        stats.messages += b - a
+        route = matched.route[a:b]
+        events = route >= 0
+        n_events = int(np.count_nonzero(events))
+        stats.unmatched += b - a - n_events
+        if n_events:
+            stats.events += n_events
+            accepted = a + np.flatnonzero(events & matched.valid[a:b])
+            stats.rejected["schema"] += n_events - len(accepted)
+            stats.accepted += len(accepted)
+            if len(accepted):
+                yield self._columns(tpl, matched, source, accepted)
+        if tpl.has_arrival:
+            self.previous = float(arrival[b - 1])
+        return b - a
+
+    def _columns(self, tpl: Template, matched: Matched, source: int, rows: np.ndarray) -> Columns:
+        ts_field = self.decoder.sources[source].ts_field
+        if ("payload", ts_field) in matched.numbers:
+            ts = matched.numbers["payload", ts_field][rows]
+        elif tpl.has_arrival:
+            ts = matched.numbers["arrival"][rows]
+        else:
+            ts = np.full(len(rows), self.previous)
+        return Columns(
+            source=source,
+            keys=matched.keys,
+            key_index=matched.key_index[rows],
+            ts=ts,
+            numbers={role[1]: v[rows] for role, v in matched.numbers.items() if type(role) is tuple},
+            strings={role[1]: (d, i[rows]) for role, (d, i) in matched.strings.items() if type(role) is tuple},
+            constants=tpl.constants,
+        )
+
+    def usual(self, raw: bytes, index: int) -> Iterator[Message]:
+        """Line ``index`` of the chunk as ``read_trace`` reads it (whose text reader splits lines
+        at \\r too)."""
+        text = raw.decode("utf-8")
+        pieces = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        lines = [p + "\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+        for k, line in enumerate(lines):
+            message = read_line(line, self.previous, self.where, self.line + index + 1 + k)
+            if message is not None:
+                self.previous = message.arrival_ms
+                yield message
+        self.line += max(0, len(lines) - 1)
+
+
+def read_columns(
+    decoder: Decoder, f: IO[bytes], where: str = "<trace>", chunk_bytes: int = CHUNK_BYTES, min_run: int = MIN_RUN
+) -> Iterator[Columns | Message]:
+    """A JSON-lines trace as batches of decoded events (:class:`Columns`) and, for lines of any
+    other shape, messages for ``decoder.decode``, in the trace's order. Stats of the batches are
+    counted in ``decoder.stats``; those of the messages when they are decoded."""
+    return _Reader(decoder, where, chunk_bytes, min_run).chunks(f)
