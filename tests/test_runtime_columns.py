@@ -3,13 +3,21 @@ usual column (finite floats, known categories) give what reading value by value 
 
 from __future__ import annotations
 
+import io
+import json
 import math
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge_compiler.runtime import _convert, _number
+from edge_compiler.compiler import compile_plan
+from edge_compiler.runtime import LogicEngine, _convert, _number
+from rules_engine.engines import run_messages
+from rules_engine.interpreter import Interpreter
+from rules_engine.trace import read_trace
+from rules_engine.trace_columns import Columns, read_columns
+from rules_engine.validation import build_plan
 
 ENUM = {"aisle": 0.0, "dock": 1.0, "yard": 2.0}
 
@@ -75,17 +83,6 @@ def test_the_edge_cases_by_name():
 
 def test_a_batch_with_repeated_keys_answers_in_arrival_order():
     """Rows of one batch run in waves of distinct keys; records come back in the trace's order."""
-    import io
-    import json
-
-    from edge_compiler.compiler import compile_plan
-    from edge_compiler.runtime import LogicEngine
-    from rules_engine.engines import run_messages
-    from rules_engine.interpreter import Interpreter
-    from rules_engine.trace import read_trace
-    from rules_engine.trace_columns import Columns, read_columns
-    from rules_engine.validation import build_plan
-
     graph = {
         "format": "aiot.graph/v1",
         "name": "waves",

@@ -283,10 +283,13 @@ def test_a_line_with_quotes_where_its_shape_has_a_value_is_read_the_usual_way():
 def test_lines_of_two_shapes_in_turn_are_not_read_a_line_a_batch():
     telemetry = '{"topic":"site/s1/dev/d%d/telemetry","payload":{"speed":%d}}\n'
     door = '{"topic":"site/s1/dev/d%d/telemetry","payload":{"on":true}}\n'
-    data = "".join(telemetry % (i % 3, i) + door % (i % 3) for i in range(100)).encode()
+    data = "".join(telemetry % (i % 3, i) + door % (i % 3) for i in range(600)).encode()  # past the probe
     items = list(read_columns(decoder("one"), io.BytesIO(data)))
     assert all(isinstance(i, Message) for i in items)  # batched by the engine as they always were
     check("one", data)
+    regular = "".join(telemetry % (i % 3, i % 40) for i in range(3000)).encode()
+    assert [type(i).__name__ for i in read_columns(decoder("one"), io.BytesIO(regular))] == ["Columns"]
+    check("one", data + regular)  # the probe sees two shapes in turn: the chunk the usual way
     rows = [telemetry % (i % 3, i) for i in range(40)]
     rows[20] = door % 1
     items = list(read_columns(decoder("one"), io.BytesIO("".join(rows).encode())))

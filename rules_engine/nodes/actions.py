@@ -167,13 +167,22 @@ class Alert(Action):
 KEY_TEXTS = 4096  # keys whose texts a command's writer remembers
 
 
-def _values_writer(node) -> Callable[[dict], str]:
-    """``dumps(values)`` for an action's values: one format when they are the node's ports (what
-    the compiled engine gives), else dumps itself."""
+def _values_format(node) -> tuple[list[str], str] | None:
+    """An action's values as the compiled engine gives them (its fed ports, sorted as dumps
+    writes them) and a ``%`` format of their text; None for a node that does not know its ports."""
     if not hasattr(node, "fed_ports"):
-        return dumps
+        return None
     names = sorted(p for p in node.fed_ports() if p != "trigger")
-    fmt = "{" + ",".join(encode_basestring_ascii(p).replace("%", "%%") + ":%s" for p in names) + "}"
+    return names, "{" + ",".join(encode_basestring_ascii(p).replace("%", "%%") + ":%s" for p in names) + "}"
+
+
+def _values_writer(node) -> Callable[[dict], str]:
+    """``dumps(values)`` for an action's values: one format when they are the node's ports, else
+    dumps itself."""
+    known = _values_format(node)
+    if known is None:
+        return dumps
+    names, fmt = known
     ports = set(names)
 
     def text(values: dict) -> str:
@@ -264,10 +273,10 @@ class Publish(Action):
         else:
             lines.append("        kt, topic_text = VT(key), ESC(TOPIC.render(scope))")
         lines.append("        tt = VT(ts)")
-        if hasattr(node, "fed_ports"):  # the values the compiled engine gives: the node's ports
-            names = sorted(p for p in node.fed_ports() if p != "trigger")
+        known = _values_format(node)
+        if known is not None:  # the values the compiled engine gives: the node's ports
+            names, env["VFORMAT"] = known
             env["PORTS"] = set(names)
-            env["VFORMAT"] = "{" + ",".join(encode_basestring_ascii(p).replace("%", "%%") + ":%s" for p in names) + "}"
             texts = "".join(f"VT(values[{p!r}]), " for p in names)
             lines.append(f"        vt = VFORMAT % ({texts}) if values.keys() == PORTS else DUMPS(values)")
         else:

@@ -4,7 +4,7 @@ line as its :class:`Message`, in the trace's order, with the Decoder's stats."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -61,6 +61,7 @@ class _Joined(io.RawIOBase):
 
 
 MIN_RUN = 16  # a shorter run of lines of the shape is read the usual way, batched with its neighbours
+PROBE_LINES = 256  # lines of a chunk matched first, to tell whether matching the rest is worth it
 
 
 def _long_runs(fast: np.ndarray, min_run: int) -> np.ndarray:
@@ -107,11 +108,7 @@ class _Reader:
     def rest(self, head: bytes, f: IO[bytes]) -> Iterator[Message]:
         """The trace from here on (``head``, then the rest of ``f``) read as ``read_trace`` reads it."""
         text = io.TextIOWrapper(io.BufferedReader(_Joined(head, f)), encoding="utf-8")
-        for number, line in enumerate(text, start=self.line + 1):
-            message = read_line(line, self.previous, self.where, number)
-            if message is not None:
-                self.previous = message.arrival_ms
-                yield message
+        yield from self._text_lines(text, self.line + 1)
 
     def chunk(self, data: bytes) -> Iterator[Columns | Message]:
         """Whole lines (the last may lack its newline): runs of the template's shape as Columns,
@@ -148,25 +145,45 @@ class _Reader:
         for i in np.flatnonzero(usable)[:3].tolist():  # the shape of one of the first lines
             tpl = template_of(data[starts[i] : text_ends[i]])
             if tpl is not None:
-                matched = match_lines(chunk, starts, text_ends, np.flatnonzero(buf == 0x22), usable, tpl)
-                source = self._route(tpl, matched)
                 break
         fast = np.zeros(n + 1, np.bool_)  # n: the end, never fast
-        if matched is not None:
-            fast[matched.lines[matched.route != _SLOW]] = True
-            fast[:-1] &= _long_runs(fast[:-1], self.min_run)
-        usual = np.flatnonzero(~fast)
+        if tpl is not None:
+            quotes = np.flatnonzero(buf == 0x22)
+            if self._worth_matching(chunk, starts, text_ends, quotes, usable, tpl):
+                matched = match_lines(chunk, starts, text_ends, quotes, usable, tpl)
+                source = self._route(tpl, matched)
+                fast[matched.lines[matched.route != _SLOW]] = True
+                fast[:-1] &= _long_runs(fast[:-1], self.min_run)
+        usual, fast_lines = np.flatnonzero(~fast), np.flatnonzero(fast)
         i = 0
         while i < n:
             if fast[i]:
                 stop = int(usual[np.searchsorted(usual, i)])
                 i += yield from self.run(tpl, matched, source, i, stop)
                 if i == stop:
-                    continue  # else the arrival at line i goes backwards: the usual way says so
-            yield from self.usual(data[starts[i] : ends[i] + 1], i)
-            i += 1
+                    continue
+                stop = i + 1  # the arrival at line i goes backwards: the usual way says so
+            else:  # up to the next line of the shape
+                at = np.searchsorted(fast_lines, i)
+                stop = int(fast_lines[at]) if at < len(fast_lines) else n
+            yield from self.usual(data[starts[i] : ends[stop - 1] + 1], i, stop - i)
+            i = stop
         self.line += n
         self.offset += len(data)
+
+    def _worth_matching(
+        self, chunk: Chunk, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, usable: np.ndarray, tpl: Template
+    ) -> bool:
+        """Whether the first lines of the chunk make a run of the template's shape long enough to
+        be read as columns: lines of two shapes in turn do not, and the chunk is then read the
+        usual way without matching all of it."""
+        if len(starts) <= PROBE_LINES:
+            return True
+        probe = usable.copy()
+        probe[PROBE_LINES:] = False
+        fits = np.zeros(len(starts), np.bool_)
+        fits[match_lines(chunk, starts, ends, quotes, probe, tpl).lines] = True
+        return bool(_long_runs(fits, self.min_run).any())
 
     def _route(self, tpl: Template, matched: Matched) -> int | None:
         """Route the matched lines by topic: the one source of this chunk's events, and for each
@@ -237,18 +254,20 @@ class _Reader:
             constants=tpl.constants,
         )
 
-    def usual(self, raw: bytes, index: int) -> Iterator[Message]:
-        """Line ``index`` of the chunk as ``read_trace`` reads it (whose text reader splits lines
-        at \\r too)."""
-        text = raw.decode("utf-8")
-        pieces = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        lines = [p + "\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
-        for k, line in enumerate(lines):
-            message = read_line(line, self.previous, self.where, self.line + index + 1 + k)
+    def usual(self, raw: bytes, index: int, count: int) -> Iterator[Message]:
+        """Lines ``index`` .. ``index + count - 1`` of the chunk, read as ``read_trace`` reads them."""
+        read = yield from self._text_lines(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"), self.line + index + 1)
+        self.line += read - count  # the text reader splits lines at a lone \r too
+
+    def _text_lines(self, text: IO[str], first: int) -> Generator[Message, None, int]:
+        """Messages of the lines of a text stream, numbered from ``first``; → how many lines."""
+        count = 0
+        for count, line in enumerate(text, start=1):
+            message = read_line(line, self.previous, self.where, first + count - 1)
             if message is not None:
                 self.previous = message.arrival_ms
                 yield message
-        self.line += max(0, len(lines) - 1)
+        return count
 
 
 def read_columns(
