@@ -19,6 +19,7 @@ import onnxruntime as ort
 from rules_engine.engines import Texts
 from rules_engine.events import Decoder, Event
 from rules_engine.plan import Plan
+from rules_engine.text_columns import TextColumns, bool_texts, escaped, number_texts
 from rules_engine.trace import Message, TraceError
 from rules_engine.trace_columns import Columns, read_columns
 
@@ -208,6 +209,15 @@ class _RowEvents:
     def __init__(self, columns: Columns, rows: np.ndarray):
         self.columns, self.rows = columns, rows
 
+    def keys(self, indices: np.ndarray) -> list[str]:
+        """The keys of these rows of the wave."""
+        keys = self.columns.keys
+        return [keys[k] for k in self.columns.key_index[self.rows[indices]].tolist()]
+
+    def times(self, indices: np.ndarray) -> np.ndarray:
+        """The times of these rows of the wave."""
+        return self.columns.ts[self.rows[indices]]
+
     def take(self, indices: np.ndarray) -> list[Event]:
         """The events of these rows of the wave."""
         c, rows = self.columns, self.rows[indices]
@@ -243,11 +253,12 @@ class LogicRunner:
         flat = len(names) >= 2 and all(len(path) == 1 for _, path, _, _ in self.source_fields[0])
         self._fields_of = itemgetter(*names) if flat else None
         self.actions = []  # (layout, record maker, text writer or None)
-        acted_on = []
+        acted_on, batch_writers = [], []
         for a in self.layout["actions"]:
             node = plan.by_id[a["node"]]
             self.actions.append((a, node.kind.make_record(node), node.kind.make_text(node)))
             acted_on.append(node.kind.acted_on)
+            batch_writers.append(node.kind.make_texts(node, [v["port"] for v in a["values"]]))
         # What _records calls per fired action, by ``texts``: the record maker (False); the text
         # writer where there is one, but records of the actions a caller acts on (True: the agent
         # publishes commands); the text writer wherever there is one ("all": a replay only writes).
@@ -259,6 +270,16 @@ class LogicRunner:
             ],
             "all": [text or record for _, record, text in self.actions],
         }
+        # The same choice for the writers of a batch's texts at once (None: record by record).
+        self._batch_writers = {
+            False: [None] * len(self.actions),
+            True: [None if acts else w for w, acts in zip(batch_writers, acted_on, strict=True)],
+            "all": batch_writers,
+        }
+        self._category_texts = (
+            np.array([*self.categories, "null"], object),
+            np.array([*escaped(self.categories), "null"], object),
+        )
         self.output_names = [o.name for o in self.session.get_outputs()]
         # InferenceSession.run checks the feed's names and more on every call (~8 µs, a tenth of a
         # small evaluation); the feeds here are made from the model's own layout, so the session's
@@ -371,16 +392,16 @@ class LogicRunner:
     # --- columns of a trace (rules_engine.trace_columns) ----------------------------------------------
     def run_columns(self, columns: Columns, texts: Texts = False) -> list[Any]:
         """Every record of a batch of decoded events (keys repeating or not), in order."""
-        rows: list[int] = []
+        rows: list[np.ndarray] = []
         out: list[Any] = []
-        waves = 0
         for wave, tensors in self.evaluate_columns(columns):
-            waves += 1
-            for i, record in self._records(_RowEvents(columns, wave), tensors, texts):
-                rows.append(int(wave[i]))
-                out.append(record)
-        if waves > 1 and out:  # into arrival order (a row's records keep their order)
-            out = [out[i] for i in np.argsort(np.array(rows), kind="stable").tolist()]
+            records = self._records(_RowEvents(columns, wave), tensors, texts)
+            if records:
+                indices, made = zip(*records, strict=True)
+                rows.append(wave[list(indices)])
+                out += made
+        if len(rows) > 1:  # waves into arrival order (a row's records keep their order)
+            out = [out[i] for i in np.argsort(np.concatenate(rows), kind="stable").tolist()]
         return out
 
     def evaluate_columns(self, columns: Columns) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
@@ -421,7 +442,7 @@ class LogicRunner:
         """The records of the fired actions, in event order (then actions in nodes order), as
         (event index, record); ``tensors``: the run's feeds and outputs by name."""
         out: list[tuple[int, Any]] = []
-        makers = self._makers[texts]
+        makers, batch_writers = self._makers[texts], self._batch_writers[texts]
         acted = 0
         for row, (a, _, _) in enumerate(self.actions):
             fire = tensors[a["fire"]]
@@ -430,6 +451,10 @@ class LogicRunner:
             acted += 1
             fired = fire.nonzero()[0]
             rows = fired.tolist()
+            write = batch_writers[row]
+            if write is not None:  # the texts of all of them at once
+                out += zip(rows, write(self._text_columns(a, events, tensors, fired)), strict=True)
+                continue
             ports = [v["port"] for v in a["values"]]
             columns = [
                 self._port_values(v["kind"], tensors[v["v"]][fired], tensors[v["m"]][fired]) for v in a["values"]
@@ -444,6 +469,29 @@ class LogicRunner:
         if acted > 1:
             out.sort(key=itemgetter(0))  # stable: a row's actions stay in nodes order
         return out
+
+    def _text_columns(
+        self, a: dict, events: Sequence[Event] | _RowEvents, tensors: dict[str, np.ndarray], fired: np.ndarray
+    ) -> TextColumns:
+        """An action's values on the fired rows, and their events' keys and times, as texts."""
+        values, plain = {}, {}
+        for port in a["values"]:
+            v, m = tensors[port["v"]][fired], tensors[port["m"]][fired]
+            name = port["port"]
+            if port["kind"] == "number":
+                values[name] = number_texts(v, m)
+            elif port["kind"] == "bool":
+                values[name] = bool_texts(v, m)
+            else:
+                index = np.where(m, v, len(self.categories)).astype(np.intp)
+                bare, as_json = self._category_texts
+                values[name], plain[name] = as_json[index].tolist(), bare[index].tolist()
+        if type(events) is _RowEvents:
+            keys, ts = events.keys(fired), events.times(fired)
+        else:
+            picked = [events[i] for i in fired.tolist()]
+            keys, ts = [e.key for e in picked], np.array([e.ts for e in picked], np.float64)
+        return TextColumns(len(fired), values, plain, escaped(keys), keys, number_texts(ts))
 
     def _port_values(self, kind: str, v: np.ndarray, m: np.ndarray) -> list:
         """An action port's values on the fired rows, as the records hold them (None: missing)."""

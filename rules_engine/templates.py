@@ -7,6 +7,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
+from .text_columns import TextColumns, write_rows
 from .values import dumps, json_value
 
 __all__ = ["Template", "TemplateError", "fill_format", "payload_format", "payload_template"]
@@ -44,6 +45,10 @@ class Template:
 
     def render(self, values: dict[str, Any]) -> str:
         return self._format % tuple([json_value(values[name]) for name in self.names])
+
+    def render_column(self, columns: TextColumns) -> list[str]:
+        """``render`` of each row of a batch of records, from its texts."""
+        return write_rows(self._format, [columns.text(name) for name in self.names], columns.rows)
 
     def event_renderer(self) -> Callable[[dict[str, Any], str, float], str]:
         """``f(values, key, ts)`` = ``render({**values, "key": key, "ts": ts})``, without making

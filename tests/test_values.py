@@ -147,3 +147,109 @@ def test_a_scalar_in_a_template_is_written_as_json_dumps_writes_it(value):
 
     want = value if isinstance(value, str) else json.dumps(to_jsonable(value), allow_nan=False)
     assert json_value(value) == want
+
+
+# --- a batch's records written at once (rules_engine.text_columns) ------------------------------
+numbers = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(
+    [0.0, -0.0, 2.0**63, -(2.0**63), 2.0**63 - 1024, -(2.0**63) + 1024, 1e16, 0.1, 5e-324, 1767258000000.0]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(numbers, st.booleans()), max_size=20))
+def test_a_column_of_numbers_is_written_as_each_value_alone(column):
+    import numpy as np
+
+    from rules_engine.text_columns import number_texts
+    from rules_engine.values import value_text
+
+    values = np.array([v for v, _ in column], np.float64)
+    valid = np.array([ok for _, ok in column], np.bool_)
+    assert number_texts(values, valid) == [value_text(v if ok else None) for v, ok in column]
+    assert number_texts(values) == [value_text(v) for v, _ in column]
+
+
+# Each port of a record of the compiled engine is a number, a bool or a category (a string), or
+# missing (None); a row per record.
+port_values = {
+    "p": numbers | st.none(),
+    "q": st.booleans() | st.none(),
+    "r": st.sampled_from(["aisle", "é", '"\\%', "", "%s"]) | st.none(),
+}
+
+
+def _text_columns(rows: list[dict], keys: list[str], times: list[float]):
+    import numpy as np
+
+    from rules_engine.text_columns import TextColumns, bool_texts, escaped, number_texts
+
+    def column(port):
+        present = np.array([r[port] is not None for r in rows], np.bool_)
+        return [0.0 if r[port] is None else float(r[port]) for r in rows], present
+
+    p, p_ok = column("p")
+    q, q_ok = column("q")
+    r_bare = ["null" if r["r"] is None else r["r"] for r in rows]
+    r_json = ["null" if r["r"] is None else escaped([r["r"]])[0] for r in rows]
+    values = {"p": number_texts(np.array(p), p_ok), "q": bool_texts(np.array(q), q_ok), "r": r_json}
+    ts = number_texts(np.array(times, np.float64))
+    return TextColumns(len(rows), values, {"r": r_bare}, escaped(keys), keys, ts)
+
+
+batches = st.lists(
+    st.tuples(st.fixed_dictionaries(port_values), st.text(max_size=6), numbers),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["{key} at {ts}: {p} / {q} in {r}", "100% {p}", "{{literal}} {r}", "plain", "%s {key} 5% near"]),
+    batches,
+)
+def test_a_batch_of_alerts_is_written_as_each_record_alone(message, batch):
+    from rules_engine.nodes.actions import Alert
+
+    values = [v for v, _, _ in batch]
+    node = _Ported("alert_1", {"name": "near", "severity": "warning", "message": message}, values[0])
+    texts = Alert().make_texts(node, ["r", "p", "q"])
+    columns = _text_columns(values, [k for _, k, _ in batch], [t for _, _, t in batch])
+    record = Alert().make_record(node)
+    assert texts(columns) == [dumps(record(v, _KeyTs(k, t))) for v, k, t in batch]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["site/{key}/cmd", "100%/{p}", "{{x}}/{r}", "plain", "{r}/{q}/{ts}"]),
+    st.sampled_from(
+        [
+            {"stop": True, "speed": "{p}", "why": "{r} at {ts} on {key}"},
+            {"list": ["{p}", 1, None, {"deep": "{q}"}], "pct": "5% {key}", "n%s": 1.0, "%": "{{%}}"},
+            {"b": {"z": "{ts}", "a": [2.5, True, "x"]}, "a": "{key}", "c": "{r}"},
+            "{p} and {q}",
+            "{p}",
+            {"v": "{p}", "w": "{q}", "x": "{r}"},
+        ]
+    ),
+    batches,
+)
+def test_a_batch_of_commands_is_written_as_each_record_alone(topic, payload, batch):
+    from rules_engine.nodes.actions import Publish
+
+    values = [v for v, _, _ in batch]
+    node = _Ported("cmd_1", {"topic": topic, "payload": payload}, values[0])
+    texts = Publish().make_texts(node, ["p", "q", "r"])
+    columns = _text_columns(values, [k for _, k, _ in batch], [t for _, _, t in batch])
+    record = Publish().make_record(node)
+    assert texts(columns) == [dumps(record(v, _KeyTs(k, t))) for v, k, t in batch]
+
+
+def test_a_batch_writer_needs_the_values_to_be_the_nodes_ports():
+    from rules_engine.nodes.actions import Alert, Publish
+
+    alert = _Ported("a", {"name": "n", "severity": "info", "message": "m"}, {"p": 1.0})
+    command = _Ported("c", {"topic": "t", "payload": "{p}"}, {"p": 1.0})
+    assert Alert().make_texts(alert, ["p"]) is not None and Publish().make_texts(command, ["p"]) is not None
+    assert Alert().make_texts(alert, ["p", "q"]) is None and Publish().make_texts(command, []) is None
+    assert Alert().make_texts(_Node("a", alert.params), ["p"]) is None  # a node that does not know its ports

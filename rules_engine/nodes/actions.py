@@ -12,6 +12,7 @@ from typing import Any
 
 from ..registry import NodeKind, NodeProblem, Port, register
 from ..templates import Template, TemplateError, fill_format, payload_format, payload_template
+from ..text_columns import TextColumns, escaped, write_rows
 from ..types import ACTION, BOOL
 from ..values import Unusual, dumps, record_template, text_or_unusual, value_text
 
@@ -69,6 +70,11 @@ class Action(NodeKind):
 
     def make_text(self, node):
         """``text(values, ev)``: ``dumps(record(values, ev))`` written at once; None: records only."""
+
+    def make_texts(self, node, ports: list[str]) -> Callable[[TextColumns], list[str]] | None:
+        """``texts(columns)``: the text of the record of each row of a batch whose values are
+        ``ports`` (the compiled engine's records); None: one record at a time."""
+        return None
 
     def lower(self, node, g, ins):
         on, _ = g.truth(ins[0])  # known true
@@ -162,6 +168,20 @@ class Alert(Action):
             return record % (value_text(key), message, value_text(ts), values_text(values))
 
         return text
+
+    def make_texts(self, node, ports):
+        known = _values_format(node)
+        if known is None or known[0] != sorted(ports):
+            return None
+        names, values_format = known
+        template, fixed = self._parts(node)
+        fmt = fill_format(record_template(fixed, ("key", "message", "ts", "values")), ["%s", "%s", "%s", values_format])
+
+        def texts(c: TextColumns) -> list[str]:
+            message = escaped(template.render_column(c))
+            return write_rows(fmt, [c.key, message, c.ts, *[c.values[p] for p in names]], c.rows)
+
+        return texts
 
 
 KEY_TEXTS = 4096  # keys whose texts a command's writer remembers
@@ -285,3 +305,22 @@ class Publish(Action):
         lines += ["    except UNUSUAL:", "        return DUMPS(RECORD(values, ev))"]
         exec(compile("\n".join(lines), "<command text>", "exec"), env)
         return env["text"]
+
+    def make_texts(self, node, ports):
+        known = _values_format(node)
+        if known is None or known[0] != sorted(ports):
+            return None
+        names, values_format = known
+        topic = Template(node.params["topic"])
+        payload, slots = payload_format(node.params["payload"])
+        record = record_template({"action": node.id, "kind": "command"}, ("key", "payload", "topic", "ts", "values"))
+        fmt = fill_format(record, ["%s", payload, "%s", "%s", values_format])
+
+        def texts(c: TextColumns) -> list[str]:
+            columns = [c.key]
+            for slot in slots:  # as payload_format: a Template's text, or a placeholder's value
+                columns.append(escaped(slot.render_column(c)) if isinstance(slot, Template) else c.json(slot))
+            columns += [escaped(topic.render_column(c)), c.ts, *[c.values[p] for p in names]]
+            return write_rows(fmt, columns, c.rows)
+
+        return texts
