@@ -1,6 +1,6 @@
 """``rules_engine.events.loads`` is ``json.loads`` made faster for the usual payload: the same
 value or the same exception for any bytes, which this checks differentially; ``loads_line`` the
-same for a trace's line of text."""
+same for a trace's line of text; a source's topic pattern matches what ``topic_matches`` does."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules_engine.events import Decoder, loads, loads_line
+from rules_engine.events import Decoder, _SourceDecoder, filter_pattern, loads, loads_line, topic_matches
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -143,3 +143,35 @@ def test_decode_bytes_gives_the_general_paths_events_and_counts(messages):
         assert seen(fast.decode_bytes(topic, data, 5.0)) == seen(general.decode_bytes(topic, data, 5.0)), (topic, data)
     assert fast.stats.to_json() == general.stats.to_json()
     assert TOPICS[0] in fast._fast and not general._fast  # the one-call path was there to take
+
+
+LEVELS = st.sampled_from(["a", "b", "", "$SYS", "$", "x.y", "a+b", "é", "\n", "(.*)"])
+FILTERS = st.lists(LEVELS | st.sampled_from(["+", "#"]), min_size=1, max_size=5)
+
+
+@st.composite
+def filters_and_topics(draw):
+    """A filter, and a topic that is often one of its instances (wildcards filled in), else any."""
+    filter_levels = draw(FILTERS)
+    if draw(st.booleans()):
+        return filter_levels, draw(st.lists(LEVELS, min_size=1, max_size=6))
+    topic: list[str] = []
+    for f in filter_levels:
+        if f == "#":
+            topic += draw(st.lists(LEVELS, max_size=2))
+            break
+        topic.append(draw(LEVELS) if f == "+" else f)
+    return filter_levels, topic or [""]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(filters_and_topics(), st.integers(0, 6))
+def test_a_topic_filters_pattern_matches_and_keys_what_topic_matches_does(filter_and_topic, key_level):
+    filter_levels, topic_levels = filter_and_topic
+    topic = "/".join(topic_levels)
+    matches = topic_matches(filter_levels, topic_levels)
+    assert (filter_pattern(filter_levels).fullmatch(topic) is not None) == matches
+    schema = {"type": "object"}
+    source = _SourceDecoder(0, {"topic": "/".join(filter_levels), "key": f"topic:{key_level}", "schema": schema})
+    key = topic_levels[key_level] if key_level < len(topic_levels) else None
+    assert source.read_topic(topic) == (matches, key if matches else None)

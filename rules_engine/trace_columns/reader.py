@@ -74,6 +74,7 @@ def _long_runs(fast: np.ndarray, min_run: int) -> np.ndarray:
 
 
 _UNMATCHED, _SLOW = -1, -2  # routes of a line that is no event, and of one that goes the usual way
+ROUTES = 1 << 20  # topics whose routes a reader remembers (~150 bytes each)
 
 
 class _Reader:
@@ -82,6 +83,10 @@ class _Reader:
         self.schemas = [ColumnSchema.of(src.schema) for src in decoder.sources]
         self.previous = 0.0  # the last message's arrival
         self.line = 0  # lines before the chunk, as the text reader counts them
+        # Topics routed, and their keys, for the whole trace: a chunk routes only new topics.
+        self.routes: dict[str, tuple[int, int]] = {}
+        self.keys: list[str] = []
+        self.key_ids: dict[str, int] = {}
         self.offset = 0  # bytes before the chunk
 
     def chunks(self, f: IO[bytes]) -> Iterator[Columns | Message]:
@@ -190,23 +195,43 @@ class _Reader:
         line that source, _UNMATCHED, or _SLOW (a topic several sources read, one keyed by the
         payload, one of another source, a source whose schema is not column-wise)."""
         topics, index = matched.strings["topic"]
-        route = np.empty(len(topics), np.int64)
-        key_of_topic = np.full(len(topics), -1, np.int64)
-        keys: dict[str, int] = {}
-        source = None
+        routes, known = self.routes, self.routes.get
+        if len(routes) + len(topics) > ROUTES:
+            routes.clear()
+            self.keys.clear()
+            self.key_ids.clear()
+        source_of, key_of = np.empty(len(topics), np.int64), np.empty(len(topics), np.int64)
         for i, topic in enumerate(topics):
-            sources = self.decoder.route(topic)
-            route[i] = _UNMATCHED if not sources else _SLOW
-            if len(sources) != 1 or sources[0][1] is None:
-                continue
-            src, key = sources[0]
-            if source in (None, src.index) and self.schemas[src.index] is not None:
-                source = route[i] = src.index
-                key_of_topic[i] = keys.setdefault(key, len(keys))
-        matched.route, matched.keys, matched.key_index = route[index], list(keys), key_of_topic[index]
+            route = known(topic)
+            if route is None:
+                route = routes[topic] = self._route_topic(topic)
+            source_of[i], key_of[i] = route
+        routed = source_of[source_of >= 0]
+        source = int(routed[0]) if len(routed) else None
+        route = np.where((source_of >= 0) & (source_of != source), _SLOW, source_of)[index]
+        # The chunk's keys, numbered in it from 0 (each batch's states are looked up per key).
+        key_ids, key_index = np.unique(np.where(route >= 0, key_of[index], -1), return_inverse=True)
+        if len(key_ids) and key_ids[0] == -1:  # the lines that are no event of the source
+            key_ids, key_index = key_ids[1:], key_index - 1
+        keys = self.keys
+        matched.route, matched.keys, matched.key_index = route, [keys[k] for k in key_ids.tolist()], key_index.ravel()
         if source is not None:
             matched.valid = self.schemas[source].verdict(tpl, matched)
         return source
+
+    def _route_topic(self, topic: str) -> tuple[int, int]:
+        """A topic's route (its one column-wise source, _UNMATCHED or _SLOW), and its key's id."""
+        sources = self.decoder.match(topic)
+        if not sources:
+            return _UNMATCHED, -1
+        src, key = sources[0]
+        if len(sources) != 1 or key is None or self.schemas[src.index] is None:
+            return _SLOW, -1
+        key_id = self.key_ids.get(key)
+        if key_id is None:
+            key_id = self.key_ids[key] = len(self.keys)
+            self.keys.append(key)
+        return src.index, key_id
 
     def run(self, tpl: Template, matched: Matched, source: int | None, start: int, stop: int):
         """Lines [start, stop) of the chunk, each of the template's shape and routed; → how many
