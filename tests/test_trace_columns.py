@@ -342,3 +342,15 @@ def test_lines_ended_by_crlf_are_read_as_columns():
     check("one", data)
     check("one", data[:-2] + b"\r")  # a last line ended by \r alone
     check("one", data.replace(b"}\r\n", b"}\r\r\n", 1))  # a lone \r, then a \r\n
+
+
+@pytest.mark.parametrize("routes", [2, 5, 1 << 20])
+def test_a_reader_that_forgets_its_routes_reads_the_same(monkeypatch, routes):
+    # The reader remembers topics' routes and keys for the whole trace, up to ROUTES of them;
+    # here it forgets them at almost every chunk, or now and then, or never.
+    monkeypatch.setattr(column_reader, "ROUTES", routes)
+    line = '{"topic":"%s/s1/dev/d%d/telemetry","payload":{"ts":%d,"speed":%d,"label":"x"}}\n'
+    data = "".join(line % ("other" if i % 7 == 0 else "site", i % 4, i, i % 9) for i in range(300)).encode()
+    for chunk in (300, 1000, CHUNK_BYTES):
+        check("two", data, chunk)
+        check("one", data, chunk)
