@@ -13,7 +13,7 @@ import numpy as np
 from ..events import Decoder
 from ..trace import MAX_LINE_BYTES, Message, read_line
 from .schema import ColumnSchema
-from .shape import Matched, Template, match_lines, template_of
+from .shape import Matched, Template, lines_like, match_lines, template_of
 from .words import Chunk
 
 __all__ = ["CHUNK_BYTES", "MIN_RUN", "Columns", "read_columns"]
@@ -179,15 +179,14 @@ class _Reader:
     def _worth_matching(
         self, chunk: Chunk, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, usable: np.ndarray, tpl: Template
     ) -> bool:
-        """Whether the first lines of the chunk make a run of the template's shape long enough to
-        be read as columns: lines of two shapes in turn do not, and the chunk is then read the
-        usual way without matching all of it."""
+        """Whether the first lines of the chunk look like a run of the template's shape long
+        enough to be read as columns (their quotes and fixed bytes): lines of two shapes in turn
+        do not, and the chunk is then read the usual way without matching all of it."""
         if len(starts) <= PROBE_LINES:
             return True
-        probe = usable.copy()
-        probe[PROBE_LINES:] = False
-        fits = np.zeros(len(starts), np.bool_)
-        fits[match_lines(chunk, starts, ends, quotes, probe, tpl).lines] = True
+        first = slice(0, PROBE_LINES)
+        fits = np.zeros(PROBE_LINES, np.bool_)
+        fits[lines_like(chunk, starts[first], ends[first], quotes, usable[first], tpl)] = True
         return bool(_long_runs(fits, self.min_run).any())
 
     def _route(self, tpl: Template, matched: Matched) -> int | None:

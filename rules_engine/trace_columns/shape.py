@@ -17,7 +17,7 @@ import numpy as np
 from ..trace import MAX_LINE_BYTES
 from .words import EXACT, MAX_STRING, Chunk, distinct_strings, read_numbers
 
-__all__ = ["Matched", "Role", "Template", "match_lines", "template_of"]
+__all__ = ["Matched", "Role", "Template", "lines_like", "match_lines", "template_of"]
 
 
 class _Pairs(list):
@@ -185,14 +185,7 @@ class Matched:
 def match_lines(
     chunk: Chunk, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, usable: np.ndarray, tpl: Template
 ) -> Matched:
-    first = np.searchsorted(quotes, starts)
-    lines = np.flatnonzero(usable & (np.searchsorted(quotes, ends) - first == tpl.quotes))
-    # One row per anchor (the conditions below are and-ed over rows: fast; over columns: not).
-    at = quotes[first[lines] + np.clip(tpl.anchors - 1, 0, tpl.quotes - 1)[:, None]]
-    at[tpl.anchors == 0] = starts[lines]
-    at[tpl.anchors == tpl.quotes + 1] = ends[lines]
-    words = chunk.words(at[tpl.fixed_anchor] + tpl.fixed_offset[:, None])
-    good = np.logical_and.reduce((words & tpl.fixed_mask[:, None]) == tpl.fixed_word[:, None], axis=0)
+    lines, at, good = _fixed_bytes(chunk, starts, ends, quotes, usable, tpl)
     anchors = at.T
     numbers = {}
     for role, left, left_offset, right, right_offset in tpl.numbers:
@@ -208,3 +201,28 @@ def match_lines(
     keep = np.flatnonzero(good)
     strings = {role: distinct_strings(chunk, start[keep], end[keep]) for role, (start, end) in bounds.items()}
     return Matched(lines[keep], {role: v[keep] for role, v in numbers.items()}, strings)
+
+
+def lines_like(
+    chunk: Chunk, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, usable: np.ndarray, tpl: Template
+) -> np.ndarray:
+    """The lines with the template's quotes and fixed bytes, their values unread: those that
+    ``match_lines`` may match (a cheap look at whether a chunk is worth matching)."""
+    lines, _, good = _fixed_bytes(chunk, starts, ends, quotes, usable, tpl)
+    return lines[good]
+
+
+def _fixed_bytes(
+    chunk: Chunk, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, usable: np.ndarray, tpl: Template
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The usable lines with the template's number of quotes; their anchors' positions (a row
+    per anchor); which of them have the template's fixed bytes."""
+    first = np.searchsorted(quotes, starts)
+    lines = np.flatnonzero(usable & (np.searchsorted(quotes, ends) - first == tpl.quotes))
+    # One row per anchor (the conditions below are and-ed over rows: fast; over columns: not).
+    at = quotes[first[lines] + np.clip(tpl.anchors - 1, 0, tpl.quotes - 1)[:, None]]
+    at[tpl.anchors == 0] = starts[lines]
+    at[tpl.anchors == tpl.quotes + 1] = ends[lines]
+    words = chunk.words(at[tpl.fixed_anchor] + tpl.fixed_offset[:, None])
+    good = np.logical_and.reduce((words & tpl.fixed_mask[:, None]) == tpl.fixed_word[:, None], axis=0)
+    return lines, at, good
