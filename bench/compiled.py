@@ -27,6 +27,7 @@ from edge_compiler.build import build_bundle
 from edge_compiler.compiler import compile_plan
 from edge_compiler.models import OnnxModels
 from edge_compiler.runtime import LogicEngine
+from rules_engine.cli import settle_for_a_replay
 from rules_engine.engines import run_trace
 from rules_engine.interpreter import Interpreter
 from rules_engine.trace import read_trace, write_records
@@ -93,8 +94,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         trace = warehouse_trace(Path(tmp) / "trace.jsonl", args.keys, args.events)
-        gc.collect()
-        gc.freeze()  # as `aiot graph run` and `aiot edge replay` do once their engine is made
+        settle_for_a_replay()  # as `aiot graph run` and `aiot edge replay` do once their engine is made
         (events_c, records_c), t_c = timed(replay, LogicEngine(plan, logic), trace)
         (events_r, _), t_r = timed(replay, Interpreter(plan, models), trace, args.reference_events)
         # The core alone. Its batches, pre-parsed: the columns a replay reads (the events of one
