@@ -111,12 +111,13 @@ def settle_for_a_replay() -> None:
     the collector's sight, so that its full collections during a long trace do not walk it. And
     glibc would give each freed array of a few MB back to the kernel, so that the next chunk's
     arrays fault their pages in again (~15 % of a compiled replay, measured): it keeps them in
-    the heap instead. Elsewhere than glibc, the collector alone."""
+    the heap instead, for the rest of the process (a replay is the end of a command). Elsewhere
+    than glibc, the collector alone."""
     gc.collect()
     gc.freeze()
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc
+    except (OSError, AttributeError, TypeError):  # not glibc (TypeError: Windows has no CDLL(None))
         return
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     mallopt(_M_MMAP_THRESHOLD, _KEPT_BLOCKS)

@@ -608,13 +608,18 @@ def check_engines_agree(case: GraphCase, traces_: list[list[Message]]) -> None:
             assert problem is None, f"{where}: compiled vs reference: {problem}\ntrace:\n{_show(messages)}"
             assert engine.stats.to_json() == expected_stats, f"{where}: stats differ"
         trace = _jsonl(messages)
-        for chunk, texts in ((200, "all"), (CHUNK_BYTES, False)):  # the trace as a file: runs read as columns
+        runs = {}
+        for chunk, texts in ((200, "all"), (200, False), (CHUNK_BYTES, False)):  # runs of lines read as columns
             engine = LogicEngine(plan, logic)
-            got = list(engine.process_trace(io.BytesIO(trace), "trace", texts, chunk_bytes=chunk, min_run=1))
+            got = runs[chunk, texts] = list(
+                engine.process_trace(io.BytesIO(trace), "trace", texts, chunk_bytes=chunk, min_run=1)
+            )
             problem = diff_records(_written(got), written) if texts else diff_records(got, expected)
             where = f"trace file, chunk={chunk}"
             assert problem is None, f"{where}: compiled vs reference: {problem}\ntrace:\n{_show(messages)}"
             assert engine.stats.to_json() == expected_stats, f"trace file, chunk={chunk}: stats differ"
+        # The texts a batch writes are those dumps writes of the same records, byte for byte.
+        assert runs[200, "all"] == [dumps(r) for r in runs[200, False]], f"texts differ\ntrace:\n{_show(messages)}"
 
 
 def _written(records: list) -> list[dict]:

@@ -74,7 +74,7 @@ def _long_runs(fast: np.ndarray, min_run: int) -> np.ndarray:
 
 
 _UNMATCHED, _SLOW = -1, -2  # routes of a line that is no event, and of one that goes the usual way
-ROUTES = 1 << 20  # topics whose routes a reader remembers (~150 bytes each)
+ROUTES = 1 << 18  # topics whose routes and keys a reader remembers (~300 bytes each: ~75 MB)
 
 
 class _Reader:
