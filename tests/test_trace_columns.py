@@ -50,6 +50,10 @@ SOURCES = {
     "not column-wise": [
         {"topic": "site/+/dev/+/telemetry", "key": "topic:3", "schema": {"allOf": [TELEMETRY]}},
     ],
+    # Keys from the payload: a string, an integer's text; none from a float, a literal, or absent.
+    "keyed by payload": [{"topic": "site/+/dev/+/telemetry", "key": "payload:label", "schema": TELEMETRY}],
+    "keyed by a payload number": [{"topic": "site/#", "key": "payload:count", "schema": {"type": "object"}}],
+    "keyed by a level not always there": [{"topic": "site/#", "key": "topic:4", "schema": TELEMETRY}],
 }
 
 
@@ -354,3 +358,20 @@ def test_a_reader_that_forgets_its_routes_reads_the_same(monkeypatch, routes):
     for chunk in (300, 1000, CHUNK_BYTES):
         check("two", data, chunk)
         check("one", data, chunk)
+
+
+@pytest.mark.parametrize(
+    ("sources", "label", "count", "keyless"),
+    [
+        ("keyed by payload", lambda i: f'"k{i % 5}"', lambda i: "1", 0),  # strings
+        ("keyed by a payload number", lambda i: '"a"', lambda i: ["7", "7.0", "-0", "1e1", "12", "-3"][i % 6], 20),
+        ("keyed by a payload number", lambda i: '"a"', lambda i: "null", 60),  # a literal: no key
+    ],
+)
+def test_keys_from_the_payload_are_read_as_columns(sources, label, count, keyless):
+    line = '{"topic":"site/s1/dev/d%d/telemetry","payload":{"ts":%d,"speed":5,"label":%s,"count":%s}}\n'
+    data = "".join(line % (i % 3, 1000 + i, label(i), count(i)) for i in range(60)).encode()
+    items = list(read_columns(decoder(sources), io.BytesIO(data), "t"))
+    assert [type(i).__name__ for i in items] == (["Columns"] if keyless < 60 else [])
+    check(sources, data)
+    assert by_columns(sources, data)[1]["rejected"] == ({"key": keyless} if keyless else {})

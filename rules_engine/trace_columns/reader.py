@@ -74,6 +74,7 @@ def _long_runs(fast: np.ndarray, min_run: int) -> np.ndarray:
 
 
 _UNMATCHED, _SLOW = -1, -2  # routes of a line that is no event, and of one that goes the usual way
+_NO_KEY, _PAYLOAD_KEY = -1, -2  # key ids of an event with no key, and of one whose payload has it
 ROUTES = 1 << 18  # topics whose routes and keys a reader remembers (~300 bytes each: ~75 MB)
 
 
@@ -191,11 +192,11 @@ class _Reader:
 
     def _route(self, tpl: Template, matched: Matched) -> int | None:
         """Route the matched lines by topic: the one source of this chunk's events, and for each
-        line that source, _UNMATCHED, or _SLOW (a topic several sources read, one keyed by the
-        payload, one of another source, a source whose schema is not column-wise)."""
+        line that source, _UNMATCHED, or _SLOW (a topic several sources read, one of another
+        source, a source whose schema is not column-wise); and each event's key (-1: none)."""
         topics, index = matched.strings["topic"]
         routes, known = self.routes, self.routes.get
-        if len(routes) + len(topics) > ROUTES:
+        if len(routes) + len(self.keys) + len(topics) > ROUTES:
             routes.clear()
             self.keys.clear()
             self.key_ids.clear()
@@ -208,9 +209,13 @@ class _Reader:
         routed = source_of[source_of >= 0]
         source = int(routed[0]) if len(routed) else None
         route = np.where((source_of >= 0) & (source_of != source), _SLOW, source_of)[index]
+        line_keys = np.where(route >= 0, key_of[index], _NO_KEY)
+        from_payload = line_keys == _PAYLOAD_KEY
+        if source is not None and from_payload.any():
+            line_keys[from_payload] = self._payload_keys(source, matched)[from_payload]
         # The chunk's keys, numbered in it from 0 (each batch's states are looked up per key).
-        key_ids, key_index = np.unique(np.where(route >= 0, key_of[index], -1), return_inverse=True)
-        if len(key_ids) and key_ids[0] == -1:  # the lines that are no event of the source
+        key_ids, key_index = np.unique(line_keys, return_inverse=True)
+        if len(key_ids) and key_ids[0] == _NO_KEY:  # lines that are no event of the source, or have no key
             key_ids, key_index = key_ids[1:], key_index - 1
         keys = self.keys
         matched.route, matched.keys, matched.key_index = route, [keys[k] for k in key_ids.tolist()], key_index.ravel()
@@ -219,18 +224,38 @@ class _Reader:
         return source
 
     def _route_topic(self, topic: str) -> tuple[int, int]:
-        """A topic's route (its one column-wise source, _UNMATCHED or _SLOW), and its key's id."""
+        """A topic's route (its one column-wise source, _UNMATCHED or _SLOW), and its key's id
+        (_NO_KEY: too few levels for the source's key; _PAYLOAD_KEY: the payload has it)."""
         sources = self.decoder.match(topic)
         if not sources:
-            return _UNMATCHED, -1
+            return _UNMATCHED, _NO_KEY
         src, key = sources[0]
-        if len(sources) != 1 or key is None or self.schemas[src.index] is None:
-            return _SLOW, -1
+        if len(sources) != 1 or self.schemas[src.index] is None:
+            return _SLOW, _NO_KEY
+        if key is None:
+            return src.index, _NO_KEY if src.key_field is None else _PAYLOAD_KEY
+        return src.index, self._key_id(key)
+
+    def _payload_keys(self, source: int, matched: Matched) -> np.ndarray:
+        """Each matched line's key taken from its payload, as the Decoder takes it (a string, or
+        an integer's text), as an id; _NO_KEY where there is none (a float, a literal, absent)."""
+        role = ("payload", self.decoder.sources[source].key_field)
+        ids = np.full(len(matched.lines), _NO_KEY, np.int64)
+        if role in matched.strings:
+            distinct, index = matched.strings[role]
+            ids[:] = np.array([self._key_id(k) for k in distinct], np.int64)[index]
+        elif role in matched.numbers:
+            integer = matched.integers[role]
+            distinct, index = np.unique(matched.numbers[role][integer], return_inverse=True)
+            ids[integer] = np.array([self._key_id(str(int(k))) for k in distinct.tolist()], np.int64)[index]
+        return ids
+
+    def _key_id(self, key: str) -> int:
         key_id = self.key_ids.get(key)
         if key_id is None:
             key_id = self.key_ids[key] = len(self.keys)
             self.keys.append(key)
-        return src.index, key_id
+        return key_id
 
     def run(self, tpl: Template, matched: Matched, source: int | None, start: int, stop: int):
         """Lines [start, stop) of the chunk, each of the template's shape and routed; → how many
@@ -251,8 +276,12 @@ class _Reader:
         stats.unmatched += b - a - n_events
         if n_events:
             stats.events += n_events
-            accepted = a + np.flatnonzero(events & matched.valid[a:b])
-            stats.rejected["schema"] += n_events - len(accepted)
+            valid = events & matched.valid[a:b]
+            accepted = a + np.flatnonzero(valid & (matched.key_index[a:b] >= 0))
+            n_valid = int(np.count_nonzero(valid))
+            stats.rejected["schema"] += n_events - n_valid
+            if n_valid > len(accepted):  # a valid payload, and no key (the Decoder's order)
+                stats.rejected["key"] += n_valid - len(accepted)
             stats.accepted += len(accepted)
             if len(accepted):
                 yield self._columns(tpl, matched, source, accepted)

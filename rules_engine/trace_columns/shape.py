@@ -175,6 +175,7 @@ class Matched:
     lines: np.ndarray  # their indices in the chunk, ascending
     numbers: dict[Role, np.ndarray]
     strings: dict[Role, tuple[list[str], np.ndarray]]
+    integers: dict[Role, np.ndarray]  # which of the numbers are JSON integers (a payload key may be one)
     # Set by the reader: each line's source (or _UNMATCHED, _SLOW), key and schema verdict.
     route: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     keys: list[str] = field(default_factory=list)
@@ -187,12 +188,12 @@ def match_lines(
 ) -> Matched:
     lines, at, good = _fixed_bytes(chunk, starts, ends, quotes, usable, tpl)
     anchors = at.T
-    numbers = {}
+    numbers, integers = {}, {}
     for role, left, left_offset, right, right_offset in tpl.numbers:
-        values, ok = read_numbers(chunk, anchors[:, left] + left_offset, anchors[:, right] + right_offset)
+        values, ok, integer = read_numbers(chunk, anchors[:, left] + left_offset, anchors[:, right] + right_offset)
         good &= ok
         if role is not None:
-            numbers[role] = values
+            numbers[role], integers[role] = values, integer
     bounds = {}
     for role, left, left_offset, right, right_offset in tpl.strings:
         start, end = anchors[:, left] + left_offset, anchors[:, right] + right_offset
@@ -200,7 +201,12 @@ def match_lines(
         bounds[role] = (start, end)
     keep = np.flatnonzero(good)
     strings = {role: distinct_strings(chunk, start[keep], end[keep]) for role, (start, end) in bounds.items()}
-    return Matched(lines[keep], {role: v[keep] for role, v in numbers.items()}, strings)
+    return Matched(
+        lines[keep],
+        {role: v[keep] for role, v in numbers.items()},
+        strings,
+        {role: v[keep] for role, v in integers.items()},
+    )
 
 
 def lines_like(

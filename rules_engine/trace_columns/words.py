@@ -68,8 +68,9 @@ _INT_POWERS = 10 ** np.arange(16, dtype=np.int64)
 _ZEROS = np.uint64(0x3030303030303030)  # "00000000"
 
 
-def read_numbers(chunk: Chunk, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """JSON number tokens [start, end) → (their values as float(json.loads(token)) gives them, usable).
+def read_numbers(chunk: Chunk, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """JSON number tokens [start, end) → (their values as float(json.loads(token)) gives them,
+    usable, integer: json.loads gives an int, the token having neither a dot nor an exponent).
 
     The tokens right-aligned in one or two words, as a byte matrix (zeros before each token):
     checked by a finite automaton a column at a time, and read as integers (a matrix product by
@@ -117,7 +118,7 @@ def read_numbers(chunk: Chunk, start: np.ndarray, end: np.ndarray) -> tuple[np.n
         with np.errstate(over="ignore"):
             values[rows] = text.astype(np.float64)  # correctly rounded, as float() is
     usable &= np.abs(values) < EXACT
-    return values, usable
+    return values, usable, ~(has_dot | exponent)
 
 
 def distinct_strings(chunk: Chunk, start: np.ndarray, end: np.ndarray) -> tuple[list[str], np.ndarray]:
