@@ -17,6 +17,7 @@ from aiot_studio.cli import free_port, wait_for_port  # the studio's own: one co
 
 ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE = ROOT / "blueprints" / "builtin" / "smart-warehouse-safety"
+COLD_CHAIN = ROOT / "blueprints" / "builtin" / "cold-chain-monitor"
 
 
 def machine() -> str:
@@ -52,6 +53,29 @@ def warehouse_trace(path: Path, keys: int, events: int, seed: int = 42) -> Path:
             topic = f"site/s{k % sites:02d}/forklift/fl-{k:05d}/telemetry"
             f.write(json.dumps({"topic": topic, "payload": payload}, separators=(",", ":")))
             f.write("\n")
+    return path
+
+
+def cold_chain_trace(path: Path, keys: int, events: int, seed: int = 42) -> Path:
+    """Reefer telemetry for the cold chain blueprint, keyed by the payload's ``unit_id``, as a
+    gateway that polls its units writes it: every 10 s each unit's temperature, and every third
+    time each unit's door report after them (a quarter of the lines)."""
+    rng = random.Random(seed)
+    written, tick = 0, 0
+    with path.open("w") as f:
+        while written < events:
+            ts = 1_700_000_000_000 + tick * 10_000
+            rounds = [("telemetry", lambda: {"temp_c": round(rng.uniform(-25, 12), 2), "setpoint_c": -18})]
+            if tick % 3 == 0:
+                rounds.append(("door", lambda: {"open": rng.random() < 0.1}))
+            for kind, values in rounds:
+                for k in range(min(keys, events - written)):
+                    payload = {"ts": ts, "unit_id": f"reefer-{k:05d}", **values()}
+                    topic = f"coldchain/site{k % 10}/{kind}"
+                    f.write(json.dumps({"topic": topic, "payload": payload}, separators=(",", ":")))
+                    f.write("\n")
+                    written += 1
+            tick += 1
     return path
 
 

@@ -1,6 +1,7 @@
 """Compiled (ONNX) engine vs the reference interpreter, on the warehouse blueprint.
 
     .venv/bin/python bench/compiled.py [--keys 1000] [--events 200000] [--reference-events 20000]
+        [--blueprint warehouse|cold-chain]
 
 Prints: compiled replay from a JSONL trace (events/s), the reference interpreter on the same
 trace (events/s), their ratio; the compiled core alone on pre-parsed batches (events/s): from
@@ -20,7 +21,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from common import WAREHOUSE, machine, pin_to_one_core, timed, warehouse_trace
+from common import COLD_CHAIN, WAREHOUSE, cold_chain_trace, machine, pin_to_one_core, timed, warehouse_trace
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge_compiler.build import build_bundle
@@ -33,6 +34,8 @@ from rules_engine.interpreter import Interpreter
 from rules_engine.trace import read_trace, write_records
 from rules_engine.trace_columns import Columns, read_columns
 from rules_engine.validation import build_plan
+
+BLUEPRINTS = {"warehouse": (WAREHOUSE, warehouse_trace), "cold-chain": (COLD_CHAIN, cold_chain_trace)}
 
 
 def replay(engine, trace: Path, limit: int | None = None) -> tuple[int, int]:
@@ -85,15 +88,22 @@ def main() -> None:
         default=20_000,
         help="the reference is slow: it replays this prefix of the trace",
     )
+    ap.add_argument(
+        "--blueprint",
+        choices=sorted(BLUEPRINTS),
+        default="warehouse",
+        help="cold-chain: sources keyed by the payload, a duration window",
+    )
     args = ap.parse_args()
     pin_to_one_core()
-    graph = json.loads((WAREHOUSE / "graph.json").read_text())
-    models = OnnxModels(str(WAREHOUSE))
-    plan = build_plan(graph, {}, models=models, base_dir=str(WAREHOUSE))
+    directory, make_trace = BLUEPRINTS[args.blueprint]
+    graph = json.loads((directory / "graph.json").read_text())
+    models = OnnxModels(str(directory))
+    plan = build_plan(graph, {}, models=models, base_dir=str(directory))
     logic = compile_plan(plan, models).to_bytes()
 
     with tempfile.TemporaryDirectory() as tmp:
-        trace = warehouse_trace(Path(tmp) / "trace.jsonl", args.keys, args.events)
+        trace = make_trace(Path(tmp) / "trace.jsonl", args.keys, args.events)
         settle_for_a_replay()  # as `aiot graph run` and `aiot edge replay` do once their engine is made
         (events_c, records_c), t_c = timed(replay, LogicEngine(plan, logic), trace)
         (events_r, _), t_r = timed(replay, Interpreter(plan, models), trace, args.reference_events)
@@ -134,7 +144,7 @@ def main() -> None:
     replay_r = events_r / t_r
     print(f"machine: {machine()}")
     print(
-        f"warehouse blueprint: {len(graph['nodes'])} nodes, {args.keys} keys, {args.events} events "
+        f"{args.blueprint} blueprint: {len(graph['nodes'])} nodes, {args.keys} keys, {args.events} events "
         f"({records_c} action records)"
     )
     print(f"compiled replay (JSONL → records): {replay_c:,.0f} events/s")
