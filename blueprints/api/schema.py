@@ -312,15 +312,19 @@ INSTALL_EXAMPLES = [
 
 
 def document_refused_text(result, generator, request, public):
-    """A drf-spectacular postprocessing hook: every operation may answer 400 when its path or a
-    query parameter holds text no database can store (``api.middleware.RejectUnstorableText``)."""
+    """A drf-spectacular postprocessing hook for the answers every operation may give: 400 when
+    its path or a query parameter holds text no database can store
+    (``api.middleware.RejectUnstorableText``), 406 when the ``Accept`` header admits no JSON (DRF's
+    content negotiation)."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    every = {
+        "400": "the path or a query parameter holds a NUL character or invalid UTF-8 (`validation`)",
+        "406": "the `Accept` header admits no JSON, the only media type answered (`not_acceptable`)",
+    }
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
-            if method in ("get", "post", "put", "patch", "delete") and "400" not in operation["responses"]:
-                operation["responses"]["400"] = {
-                    "description": "the path or a query parameter holds a NUL character or invalid UTF-8 "
-                    "(`validation`)",
-                    "content": error,
-                }
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            for status, description in every.items():
+                operation["responses"].setdefault(status, {"description": description, "content": error})
     return result

@@ -381,6 +381,18 @@ def test_query_strings_and_tokens_no_database_can_hold_are_refused(acme, client_
     assert r.status_code == 401 and body(r)["error"]["code"] == "not_authenticated", body(r)
 
 
+def test_an_accept_header_that_admits_no_json_is_406_and_documented(acme, client_as):
+    designer = client_as(acme["users"]["designer"])
+    for accept in ("text/html", "SAD+@,tf]*\tvJC"):  # the second, as schemathesis fuzzed it
+        r = designer.post(
+            "/api/v1/t/acme/blueprints/overspeed/fork/", {"slug": "f", "title": "F"}, format="json", HTTP_ACCEPT=accept
+        )
+        assert r.status_code == 406 and body(r)["error"]["code"] == "not_acceptable", r.content
+    assert designer.get("/api/v1/t/acme/blueprints/", HTTP_ACCEPT="application/*").status_code == 200
+    schema = body(designer.get("/api/schema/?format=json"))
+    assert all("406" in op["responses"] for ops in schema["paths"].values() for op in ops.values() if "responses" in op)
+
+
 def test_validation_errors_name_the_field(acme, client_as):
     r = client_as(acme["users"]["designer"]).post(
         "/api/v1/t/acme/blueprints/", {"slug": "Bad Slug!", "title": "x"}, format="json"
