@@ -170,8 +170,8 @@ class Alert(Action):
         return text
 
     def make_texts(self, node, ports):
-        known = _values_format(node)
-        if known is None or known[0] != sorted(ports):
+        known = _batch_values_format(node, ports)
+        if known is None:
             return None
         names, values_format = known
         template, fixed = self._parts(node)
@@ -194,6 +194,13 @@ def _values_format(node) -> tuple[list[str], str] | None:
         return None
     names = sorted(p for p in node.fed_ports() if p != "trigger")
     return names, "{" + ",".join(encode_basestring_ascii(p).replace("%", "%%") + ":%s" for p in names) + "}"
+
+
+def _batch_values_format(node, ports: list[str]) -> tuple[list[str], str] | None:
+    """``_values_format`` for a batch writer, whose values are ``ports``: None unless they are the
+    node's ports (the batch is then written record by record)."""
+    known = _values_format(node)
+    return known if known is not None and known[0] == sorted(ports) else None
 
 
 def _values_writer(node) -> Callable[[dict], str]:
@@ -307,8 +314,8 @@ class Publish(Action):
         return env["text"]
 
     def make_texts(self, node, ports):
-        known = _values_format(node)
-        if known is None or known[0] != sorted(ports):
+        known = _batch_values_format(node, ports)
+        if known is None:
             return None
         names, values_format = known
         topic = Template(node.params["topic"])
